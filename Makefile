@@ -1,0 +1,122 @@
+# baremetal.metallb: set-up, build, lab and tests.
+#
+#   make demo        set up, then run the main job (see README)
+#   make test        set up whatever is missing, then every test suite
+#   make lab-up      bring the network-namespace lab up (root)
+#   make lab-down    tear it down; leaves nothing behind
+#
+# Every target installs what it needs itself: a fresh clone on a fresh machine
+# runs `make test` and nothing else (that is what .ci/run does).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        ?= .venv
+BIN         := $(abspath $(VENV))/bin
+PYTHON_VER  := 3.11
+BUILD       := .build
+COLL_ROOT   := $(abspath $(BUILD))/collections
+COLL_DIR    := $(COLL_ROOT)/ansible_collections/baremetal/metallb
+STAMPS      := $(BUILD)/stamps
+VERSION     := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL     := dist/baremetal-metallb-$(VERSION).tar.gz
+
+# Tools from .venv and the collections from .build/collections, whatever the caller's environment.
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
+export ANSIBLE_CONFIG := $(abspath ansible.cfg)
+export ANSIBLE_NOCOLOR := $(if $(CI),1,)
+export PYTHONDONTWRITEBYTECODE := 1
+
+COLLECTION_SOURCES := galaxy.yml meta/runtime.yml $(shell git ls-files --cached --others --exclude-standard -- plugins roles playbooks meta tests/unit tests/sanity tests/config.yml changelogs docs README.md 2>/dev/null)
+
+.PHONY: help
+help:
+	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
+
+# ---------------------------------------------------------------- set-up
+.PHONY: setup
+setup: $(STAMPS)/system $(STAMPS)/python $(STAMPS)/collections $(STAMPS)/ansible-test-pip
+
+$(STAMPS)/system: tools/setup-system.sh
+	bash tools/setup-system.sh
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/python: tools/setup-python.sh test-requirements.txt requirements.txt tests/constraints.txt
+	VENV=$(VENV) bash tools/setup-python.sh
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/collections: tools/install-collections.sh $(STAMPS)/python
+	VENV=$(VENV) COLLECTIONS_DIR=$(COLL_ROOT) bash tools/install-collections.sh
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/ansible-test-pip: tools/seed-ansible-test-pip.sh $(STAMPS)/python
+	VENV=$(VENV) bash tools/seed-ansible-test-pip.sh
+	@mkdir -p $(STAMPS) && touch $@
+
+.PHONY: constraints
+constraints: $(STAMPS)/python
+	{ sed -n '1,2p' tests/constraints.txt; $(BIN)/pip freeze --exclude-editable; } > tests/constraints.txt.new
+	mv tests/constraints.txt.new tests/constraints.txt
+
+# ---------------------------------------------------------------- build
+# Build the tarball users would install, and install it where playbooks and
+# ansible-test find it: what we test is what we ship.
+.PHONY: collection
+collection: $(STAMPS)/installed
+
+$(TARBALL): $(STAMPS)/python $(COLLECTION_SOURCES)
+	@mkdir -p dist
+	ansible-galaxy collection build --force --output-path dist . >/dev/null
+	@echo "built $@"
+
+$(STAMPS)/installed: $(TARBALL) $(STAMPS)/collections
+	rm -rf $(COLL_DIR)
+	ansible-galaxy collection install --no-deps --force -p $(COLL_ROOT) $(TARBALL) >/dev/null
+	@echo "installed baremetal.metallb $(VERSION) into $(COLL_ROOT)"
+	@touch $@
+
+# ---------------------------------------------------------------- main job
+.PHONY: demo
+demo: setup collection
+	ansible-playbook -i inventories/example playbooks/validate.yml
+
+# ---------------------------------------------------------------- tests
+.PHONY: test
+test: setup collection lint sanity units integration
+	@echo "make test: all suites passed"
+
+.PHONY: lint
+lint: setup
+	ansible-lint --offline --profile production
+
+.PHONY: sanity
+sanity: setup collection
+	cd $(COLL_DIR) && ansible-test sanity --requirements --python $(PYTHON_VER) --color no
+
+.PHONY: units
+units: setup collection
+	cd $(COLL_DIR) && ansible-test units --requirements --python $(PYTHON_VER) --color no
+
+# Fast inner loop: the working tree itself as the collection (a symlink), plain pytest.
+.PHONY: dev-units
+dev-units: setup $(BUILD)/dev/ansible_collections/baremetal/metallb
+	PYTHONPATH=$(abspath $(BUILD))/dev:$(COLL_ROOT) pytest -p no:cacheprovider -q tests/unit
+
+$(BUILD)/dev/ansible_collections/baremetal/metallb:
+	mkdir -p $(dir $@) && ln -sfn $(CURDIR) $@
+
+.PHONY: integration
+integration: setup collection
+	pytest -p no:cacheprovider tests/integration
+
+# ---------------------------------------------------------------- benchmarks
+.PHONY: bench
+bench: setup collection
+	python bench/pool_validate_bench.py
+
+# ---------------------------------------------------------------- clean
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)/collections/ansible_collections/baremetal dist $(STAMPS)/installed tests/output
