@@ -111,6 +111,19 @@ $(BUILD)/dev/ansible_collections/baremetal/metallb:
 integration: setup collection
 	pytest -p no:cacheprovider tests/integration
 
+# ---------------------------------------------------------------- lab
+# The network-namespace lab (see lab/README.md). Root only.
+LAB_NODES ?= 3
+.PHONY: lab-up lab-down lab-status
+lab-up: $(STAMPS)/system $(STAMPS)/python
+	python3 lab/labctl.py up --nodes $(LAB_NODES)
+
+lab-down:
+	python3 lab/labctl.py down
+
+lab-status:
+	python3 lab/labctl.py status
+
 # ---------------------------------------------------------------- benchmarks
 .PHONY: bench
 bench: setup collection
