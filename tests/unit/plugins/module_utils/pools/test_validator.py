@@ -1,0 +1,84 @@
+# Copyright: baremetal.metallb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""PoolValidator against the cases in test_validator.yaml."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import yaml
+
+from ansible_collections.baremetal.metallb.plugins.module_utils.pools.validator import PoolValidator
+
+CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_validator.yaml").read_text())
+
+
+def _is_subset(expected: dict, actual: dict) -> bool:
+    return all(actual.get(key) == value for key, value in expected.items())
+
+
+def _run(case: dict):
+    defaults = dict(protocol="layer2", avoid_buggy_ips=False, auto_assign=True)
+    params = dict(case["input"])
+    params["pools"] = [dict(defaults, **pool) for pool in params["pools"]]
+    return PoolValidator(**params).run()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_case(case):
+    result = _run(case)
+
+    unmatched = list(result.errors)
+    for expected in case["errors"]:
+        match = next((error for error in unmatched if _is_subset(expected, error)), None)
+        assert match is not None, f"expected error {expected} not in {unmatched}"
+        unmatched.remove(match)
+    assert not unmatched, f"unexpected errors: {unmatched}"
+    assert result.failed == bool(case["errors"])
+
+    summary = result.summary()
+    for text in case.get("messages", []):
+        assert text in summary
+
+    for expected, actual in zip(case.get("pools", []), result.pools):
+        assert _is_subset(expected, actual), f"{expected} != {actual}"
+    assert len(result.pools) == len(case["input"]["pools"])
+
+    expected_warnings = case.get("warnings", [])
+    assert len(result.warnings) == len(expected_warnings)
+    for text, warning in zip(expected_warnings, result.warnings):
+        assert text in warning
+
+
+def test_every_error_names_pool_entry_and_code():
+    """The contract of `errors`: each item has pool, entry, code and message."""
+    for case in CASES:
+        for error in _run(case).errors:
+            assert {"pool", "entry", "code", "message"} <= set(error)
+            assert error["message"]
+
+
+def test_every_documented_code_is_exercised():
+    codes = {error["code"] for case in CASES for error in case["errors"]}
+    assert codes >= {
+        "missing_name", "invalid_name", "duplicate_name", "empty_pool", "invalid_syntax", "reversed_range",
+        "mixed_family", "host_bits_set", "ipv4_mapped", "overlap", "overlaps_node", "overlaps_reserved",
+        "outside_l2_network", "includes_network_or_broadcast",
+    }
+
+
+def test_totals_and_result_shape():
+    result = PoolValidator(
+        pools=[
+            dict(name="a", addresses=["192.0.2.0/28"], protocol="bgp"),
+            dict(name="b", addresses=["2001:db8::/64"], protocol="bgp"),
+        ]
+    ).run()
+    shaped = result.as_result()
+    assert shaped["changed"] is False
+    assert shaped["total_ipv4"] == 16
+    assert shaped["total_ipv6"] == str(2**64)
+    assert shaped["errors"] == []
+    assert "2 pool(s) valid" in shaped["msg"]
