@@ -41,7 +41,8 @@ habets_dir="${HABETS_ARPING_DIR:-.cache/habets-arping}"
 if [[ ! -x "$habets_dir/usr/sbin/arping" ]]; then
   dpkg-query -W -f='${Status}' libnet1 2>/dev/null | grep -q 'install ok installed' \
     || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnet1 libpcap0.8 >/dev/null
-  tmp=$(mktemp -d); chmod 0755 "$tmp"  # readable by apt's _apt user
+  tmp=$(mktemp -d)
+  chown _apt "$tmp" 2>/dev/null || true  # apt downloads as its _apt user
   (cd "$tmp" && apt-get download -qq arping >/dev/null)
   mkdir -p "$habets_dir"
   dpkg-deb -x "$tmp"/arping_*.deb "$habets_dir"
