@@ -140,6 +140,7 @@ lab-status:
 .PHONY: bench
 bench: setup collection
 	python bench/pool_validate_bench.py
+	python bench/leader_verify_bench.py
 
 # ---------------------------------------------------------------- clean
 .PHONY: clean
