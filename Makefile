@@ -85,7 +85,7 @@ demo: setup collection
 
 # ---------------------------------------------------------------- tests
 .PHONY: test
-test: setup collection lint sanity units integration
+test: setup collection lint sanity units integration molecule
 	@echo "make test: all suites passed"
 
 .PHONY: lint
@@ -136,11 +136,19 @@ lab-down:
 lab-status:
 	python3 lab/labctl.py status
 
+# Molecule 26 ansible-native scenarios against the lab (root): create = lab up,
+# converge, idempotence (changed=0), verify, destroy = lab down.
+MOLECULE_SCENARIOS := $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+.PHONY: molecule
+molecule: setup collection
+	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario || exit 1; done
+
 # ---------------------------------------------------------------- benchmarks
 .PHONY: bench
 bench: setup collection
 	python bench/pool_validate_bench.py
 	python bench/leader_verify_bench.py
+	python bench/bgp_convergence.py
 
 # ---------------------------------------------------------------- clean
 .PHONY: clean

@@ -1,0 +1,50 @@
+# Copyright: baremetal.metallb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The bgp_verify module's main() against test_bgp_verify.yaml, vtysh replayed from recordings."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+import yaml
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.baremetal.metallb.plugins.modules import bgp_verify
+
+HERE = pathlib.Path(__file__).parent
+FIXTURES = HERE.parent / "module_utils" / "frr" / "fixtures"
+CASES = yaml.safe_load((HERE / "test_bgp_verify.yaml").read_text())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_case(capsys, monkeypatch, case):
+    vtysh = case.get("vtysh", {})
+
+    def run_command(self, argv, **kwargs):
+        name = vtysh.get(argv[2])
+        if name is None:
+            return 1, "", "Exiting: failed to connect to any daemons."
+        return 0, (FIXTURES / name).read_text(), ""
+
+    monkeypatch.setattr(AnsibleModule, "run_command", run_command)
+    with patch_module_args(dict(case["args"], vtysh_path="/usr/bin/vtysh")):
+        with pytest.raises(SystemExit) as exit_info:
+            bgp_verify.main()
+    result = json.loads(capsys.readouterr().out)
+    expect = case["expect"]
+    assert exit_info.value.code == expect["exit"], result
+    assert result.get("changed", False) is False  # read-only, whatever happens
+    for key, value in expect.get("output", {}).items():
+        assert result[key] == value, f"{key}: {result[key]!r} != {value!r}"
+    for text in expect.get("msg_has", []):
+        assert text in result["msg"]
+    for address, fields in expect.get("peer", {}).items():
+        for key, value in fields.items():
+            assert result["peers"][address][key] == value
+    for prefix, hops in expect.get("nexthops", {}).items():
+        assert result["prefixes"][prefix]["nexthops"] == hops
