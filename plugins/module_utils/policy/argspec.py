@@ -53,7 +53,7 @@ WORKLOAD_OPTIONS = dict(
         elements="dict",
         default=[],
         options=dict(
-            key=dict(type="str", required=True),
+            key=dict(type="str", required=True, no_log=False),  # a node label key, not a secret
             operator=dict(type="str", default="In", choices=["In", "NotIn", "Exists", "DoesNotExist"]),
             values=dict(type="list", elements="str", default=[]),
         ),
