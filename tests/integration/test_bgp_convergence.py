@@ -33,7 +33,6 @@ VIP = "203.0.113.20"
 HOLD = 9  # apply.yml and the lab speakers: timers 3 9
 
 
-
 @pytest.fixture(scope="module")
 def lab():
     lab = BgpLab("bgpcv", nodes=3)

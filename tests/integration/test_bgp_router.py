@@ -26,7 +26,6 @@ VIP6 = "2001:db8:203::10"
 PASSWORD = "Lab-MD5-pw.1"
 
 
-
 @pytest.fixture(scope="module")
 def lab():
     lab = BgpLab("bgprt", nodes=3)
