@@ -9,7 +9,7 @@ set -euo pipefail
 venv="${VENV:-.venv}"
 dest="${COLLECTIONS_DIR:-.build/collections}/ansible_collections"
 ansible_bundle="${ANSIBLE_BUNDLE_VERSION:-12.3.0}"
-wanted=(kubernetes/core)
+wanted=(kubernetes/core awx/awx)  # awx.awx: playbooks/awx/configure.yml
 
 have_all=1
 for c in "${wanted[@]}"; do [[ -f "$dest/$c/MANIFEST.json" ]] || have_all=0; done
