@@ -12,6 +12,8 @@ packages=(
   netcat-openbsd             # ProxyCommand into a lab namespace
   iproute2 util-linux procps # ip netns, nsenter/unshare, ps
   shellcheck                 # ansible-test sanity checks our shell scripts with it
+  openssl curl               # the lab cluster's certificates and health checks
+  nftables                   # kube-proxy (nftables mode) in the lab nodes
 )
 
 missing=()
