@@ -24,21 +24,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; never reports C(changed).
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-  action:
-    support: full
-    details: The validation runs in the controller's process.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
+  - baremetal.metallb.controller_check
 requirements:
   - netaddr >= 1.3 (on the controller)
 options:

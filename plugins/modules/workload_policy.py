@@ -30,21 +30,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; never reports C(changed).
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-  action:
-    support: full
-    details: The check runs in the controller's process.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
+  - baremetal.metallb.controller_check
 options:
   workloads:
     description:
