@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """leader_verify's probers side by side on the lab segment (real ARP).
 
-Brings up its own lab (lab/labctl.py, name 'l2bench' unless --lab names a running
+Brings up its own lab (lab/labctl.py, name 'l2b<pid>' unless --lab names a running
 one), puts VIPs on the nodes, and runs leader_verify's logic (LeaderVerify.run(): route
 lookup, probing, verdict; no Ansible around it) inside the client host's namespaces
 with each prober:
@@ -37,7 +37,11 @@ import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-LABCTL = [sys.executable, str(ROOT / "lab" / "labctl.py")]
+# the lab client is stdlib only: --inner imports it too, under the hosts' /usr/bin/python3
+sys.path.insert(0, str(ROOT / "lab"))
+
+from metallb_lab.client import LabClient, unique_name  # noqa: E402
+
 HABETS = ROOT / ".cache" / "habets-arping" / "usr" / "sbin" / "arping"
 PROBERS = {"raw": None, "iputils": "/usr/bin/arping", "habets": str(HABETS)}
 ONE = "198.51.100.201"
@@ -94,10 +98,6 @@ def inner(repeat: int) -> dict:
 
 # ---------------------------------------------------------------- outside
 
-def labctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([*LABCTL, *args], capture_output=True, text=True, check=check)
-
-
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -140,7 +140,7 @@ def report(data: dict) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("--lab", help="use this running lab instead of bringing up 'l2bench'")
+    parser.add_argument("--lab", help="use this running lab instead of bringing up one of its own ('l2b<pid>')")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -151,35 +151,28 @@ def main() -> int:
         print("the lab needs root", file=sys.stderr)
         return 2
 
-    name = args.lab or "l2bench"
-    inventory = pathlib.Path(f"/run/metallb-lab/{name}/bench-inventory")
     own_lab = args.lab is None
-    if own_lab:
-        labctl("up", "--name", name, "--nodes", "3", "--inventory", str(inventory))
+    lab = LabClient.fresh(unique_name("l2b"), nodes=3) if own_lab else LabClient(args.lab)
     placed = [(ONE, "node1"), (TWO, "node1"), (TWO, "node2"), *((vip, "node2") for vip in TWENTY)]
     try:
-        status = json.loads(labctl("status", "--name", name, "--json").stdout)
-        nodes = {host: info["mac"] for host, info in status["hosts"].items() if info.get("role") == "node"}
+        nodes = {host: lab.hosts[host].mac for host in lab.nodes}
         for vip, host in placed:
-            labctl("vip", "--name", name, host, "add", vip)
+            lab.vip(host, "add", vip)
         env = dict(os.environ, LV_BENCH_NODES=json.dumps(nodes), ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(_collections_path()))
-        run = subprocess.run(
-            # The hosts' own Python, as Ansible uses there (the lab hosts have a private /root).
-            [*LABCTL, "exec", "--name", name, "client", "--", "/usr/bin/python3", str(pathlib.Path(__file__).resolve()),
-             "--inner", "--repeat", str(args.repeat)],
-            capture_output=True, text=True, check=False, env=env,
-        )
+        # The hosts' own Python, as Ansible uses there (the lab hosts have a private /root).
+        run = lab.exec("client", "/usr/bin/python3", str(pathlib.Path(__file__).resolve()), "--inner", "--repeat",
+                       str(args.repeat), check=False, timeout=None, env=env)
         if run.returncode != 0:
             print(run.stdout, run.stderr, file=sys.stderr)
             return 1
-        print(f"lab {name}: client 198.51.100.100 probing node1..3; {args.repeat} runs per cell")
+        print(f"lab {lab.name}: client 198.51.100.100 probing node1..3; {args.repeat} runs per cell")
         report(json.loads(run.stdout.strip().splitlines()[-1]))
     finally:
         if own_lab:
-            labctl("down", "--name", name, check=False)
+            lab.down()
         else:
             for vip, host in placed:
-                labctl("vip", "--name", name, host, "del", vip, check=False)
+                lab.labctl("vip", host, "del", vip, check=False)
     return 0
 
 

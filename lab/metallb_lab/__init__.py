@@ -11,4 +11,5 @@ Modules, from the bottom up:
 - ``frr``, ``ssh``, ``inventory``: what runs on the hosts and how Ansible reaches them
 - ``lab``: the ``Lab`` class (up, down, status, speaker, link, vip)
 - ``cli``: ``labctl.py``'s command line
+- ``client``: ``LabClient`` for tests and benches (labctl, hosts, ansible-playbook)
 """

@@ -64,9 +64,30 @@ def namespace_handle_mounts() -> list[str]:
     return found
 
 
+def detach_namespace_handles(own: tuple[str, ...], handles: list[str] | None = None) -> list[str]:
+    """Detach the copied handles (default: all listed now); returns the ones that vanished.
+
+    Another lab may delete a namespace between the listing and its umount: removing the
+    handle file in the root namespace detaches its copies here too (Linux >= 3.18), and
+    umount then fails. Such a handle is gone, which is all this wanted. A handle whose
+    path starts with one of ``own`` (this lab's) must not vanish, nor may any handle that
+    is still mounted after a failed umount.
+    """
+    vanished = []
+    for target in reversed(namespace_handle_mounts() if handles is None else handles):
+        cp = subprocess.run(["umount", "-n", "-l", target], capture_output=True, text=True, check=False)
+        if cp.returncode == 0:
+            continue
+        if target.startswith(own) or target in namespace_handle_mounts():
+            raise SystemExit(f"hostinit: umount {target} failed (rc={cp.returncode}): {cp.stderr.strip()}")
+        vanished.append(target)
+    return vanished
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hostname", required=True)
+    ap.add_argument("--lab", required=True, help="the lab's name: its netns handles are /run/netns/LAB-*")
     ap.add_argument("--state-dir", required=True, type=Path)
     ap.add_argument("--host-dir", required=True, type=Path)
     a = ap.parse_args()
@@ -74,8 +95,7 @@ def main() -> None:
 
     socket.sethostname(a.hostname)
 
-    for target in reversed(namespace_handle_mounts()):
-        subprocess.run(["umount", "-n", "-l", target], check=True)
+    detach_namespace_handles((f"/run/netns/{a.lab}-", f"{a.state_dir}/"))
 
     mount("-t", "sysfs", "-o", "nosuid,nodev,noexec", "sysfs", "/sys")
 

@@ -265,7 +265,7 @@ class HostNamespaces:
         run([
             *enter_argv(self.plan.netns(self.host)),
             "unshare", f"--mount={self.mnt}", f"--uts={self.uts}", "--propagation", "private",
-            "--", HOST_PYTHON, str(HOSTINIT), "--hostname", self.host.name,
+            "--", HOST_PYTHON, str(HOSTINIT), "--hostname", self.host.name, "--lab", self.plan.name,
             "--state-dir", str(self.plan.state_dir), "--host-dir", str(self.host_dir),
         ])
         self.marker.write_text(json.dumps({

@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The bgp_router role and frr_config against real FRR and real BGP in the netns lab.
 
-One lab (name ``bgprt``, 3 nodes) for the module; the tests run in file order and
-each leaves the router in the base configuration (apply.yml's defaults).
+One lab of its own (``bgprt<pid>``, 3 nodes) for the module; the tests run in file order
+and each leaves the router in the base configuration (apply.yml's defaults).
 Needs root (the lab), the collection installed (make collection) and FRR.
 """
 
@@ -17,9 +17,12 @@ import time
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "targets" / "bgp_router"))
+from metallb_lab.client import LabClient, unique_name  # on sys.path: conftest.py
 
-from bgp_lab import BgpLab, changed  # noqa: E402
+TARGET = pathlib.Path(__file__).resolve().parent / "targets" / "bgp_router"
+sys.path.insert(0, str(TARGET))
+
+from bgp_target import RESULT_VAR, apply, verify  # noqa: E402
 
 VIP4 = "203.0.113.10"
 VIP6 = "2001:db8:203::10"
@@ -28,20 +31,15 @@ PASSWORD = "Lab-MD5-pw.1"
 
 @pytest.fixture(scope="module")
 def lab():
-    lab = BgpLab("bgprt", nodes=3)
-    lab.down()  # a lab left over by an interrupted run
-    try:
-        lab.up()
-        yield lab
-    finally:
-        lab.close()
+    with LabClient.fresh(unique_name("bgprt"), nodes=3) as bgp_lab:
+        yield bgp_lab
 
 
-def _all_peers(lab: BgpLab) -> list[str]:
+def _all_peers(lab: LabClient) -> list[str]:
     return lab.node4 + lab.node6
 
 
-def _neighbors(lab: BgpLab, indexes: list[int]) -> list[dict]:
+def _neighbors(lab: LabClient, indexes: list[int]) -> list[dict]:
     """Explicit neighbor entries (IPv4 and IPv6) for the given nodes (1-based)."""
     out = []
     for i in indexes:
@@ -50,16 +48,24 @@ def _neighbors(lab: BgpLab, indexes: list[int]) -> list[dict]:
     return out
 
 
-def _snapshot(lab: BgpLab) -> tuple[str, str]:
-    return lab.running_config(), lab.router_file()
+def _running_config(lab: LabClient) -> str:
+    return lab.exec("router", "vtysh", "-c", "show running-config").stdout
+
+
+def _router_file(lab: LabClient) -> str:
+    return lab.exec("router", "cat", "/etc/frr/frr.conf").stdout
+
+
+def _snapshot(lab: LabClient) -> tuple[str, str]:
+    return _running_config(lab), _router_file(lab)
 
 
 # ---------------------------------------------------------------- apply, idempotence, canonical form
 def test_check_mode_on_the_fresh_router_changes_nothing(lab):
     """FRR installed but stopped, pristine /etc/frr: check mode predicts, touches nothing."""
     files = lab.exec("router", "sh", "-c", "md5sum /etc/frr/*").stdout
-    run, result = lab.apply("--check", "--diff")
-    assert run.returncode == 0, run.stdout + run.stderr
+    run, result = apply(lab, "--check", "--diff")
+    assert run.rc == 0, run.stdout + run.stderr
     assert result["changed"] is True and result["daemons_running"] is False
     assert "+router bgp 64501" in run.stdout and "-bgpd=no" in run.stdout and "+bgpd=yes" in run.stdout
     assert lab.exec("router", "sh", "-c", "md5sum /etc/frr/*").stdout == files
@@ -67,11 +73,11 @@ def test_check_mode_on_the_fresh_router_changes_nothing(lab):
 
 
 def test_first_apply_starts_frr_and_all_sessions_come_up(lab):
-    run, result = lab.apply()
-    assert run.returncode == 0, run.stdout + run.stderr
+    run, result = apply(lab)
+    assert run.rc == 0, run.stdout + run.stderr
     # FRR was not running: the file was installed, then FRR started on it
     assert result["daemons_running"] is False and result["file_changed"] is True
-    verified = lab.verify(peers=_all_peers(lab), timeout=30)
+    verified = verify(lab, peers=_all_peers(lab), timeout=30)
     assert verified.get("failed") is not True, verified.get("msg")
     assert all(p["established"] for p in verified["peers"].values())
 
@@ -79,20 +85,20 @@ def test_first_apply_starts_frr_and_all_sessions_come_up(lab):
 def test_vip_is_spread_over_every_node_in_the_kernel_fib(lab):
     lab.announce(f"{VIP4}/32")
     lab.announce(f"{VIP6}/128")
-    verified = lab.verify(prefixes={VIP4: lab.node4, VIP6: lab.node6}, timeout=10)
+    verified = verify(lab, prefixes={VIP4: lab.node4, VIP6: lab.node6}, timeout=10)
     assert verified.get("failed") is not True, verified.get("msg")
     # the kernel agrees with zebra: one next hop per node
-    assert lab.kernel_nexthops(VIP4) == sorted(lab.node4)
-    assert len(lab.kernel_nexthops(VIP6)) == 3  # link-local next hops, one per node
+    assert lab.kernel_nexthops("router", VIP4) == sorted(lab.node4)
+    assert len(lab.kernel_nexthops("router", VIP6)) == 3  # link-local next hops, one per node
     assert verified["prefixes"][f"{VIP6}/128"]["nexthops"] == lab.node6
 
 
 def test_second_run_changes_nothing_and_the_file_is_canonical(lab):
-    run, result = lab.apply()
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert changed(run) == 0, run.stdout
+    run, result = apply(lab)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.recap["router"]["changed"] == 0, run.stdout
     assert result["changed"] is False and result["lines_to_add"] == [] and result["lines_to_delete"] == []
-    assert lab.reload_test() == ""
+    assert lab.frr_reload_test("router") == ""
     mode = lab.exec("router", "stat", "-c", "%a %U %G", "/etc/frr/frr.conf").stdout.split()
     assert mode == ["640", "root", "frr"]
 
@@ -103,24 +109,24 @@ def test_frr_config_diff_matches_frr_reload_test_in_check_mode_and_apply(lab):
         {"name": "lab-vips", "protocol": "bgp", "addresses": ["203.0.113.0/24", "2001:db8:203::/48"]},
         {"name": "more", "protocol": "bgp", "addresses": ["192.0.2.16-192.0.2.31"]},
     ]
-    check, predicted = lab.apply("--check", "--diff", bgp_router_pools=pools)
-    assert check.returncode == 0, check.stdout + check.stderr
+    check, predicted = apply(lab, "--check", "--diff", bgp_router_pools=pools)
+    assert check.rc == 0, check.stdout + check.stderr
     assert predicted["changed"] is True and predicted["running_changed"] is True
     assert "ip prefix-list METALLB-POOLS-V4 seq 10 permit 192.0.2.16/28 le 32" in predicted["lines_to_add"]
     assert "+ip prefix-list METALLB-POOLS-V4 seq 10 permit 192.0.2.16/28 le 32" in check.stdout
     assert _snapshot(lab) == before, "check mode changed the router"
 
-    run, applied = lab.apply("--diff", bgp_router_pools=pools)
-    assert run.returncode == 0, run.stdout + run.stderr
+    run, applied = apply(lab, "--diff", bgp_router_pools=pools)
+    assert run.rc == 0, run.stdout + run.stderr
     assert applied["lines_to_add"] == predicted["lines_to_add"]
     assert applied["lines_to_delete"] == predicted["lines_to_delete"]
     assert applied["reloaded"] is True and applied.get("backup_file", "").startswith("/etc/frr/frr.conf.")
-    assert lab.reload_test() == ""
+    assert lab.frr_reload_test("router") == ""
 
-    run, reverted = lab.apply()
-    assert run.returncode == 0, run.stdout + run.stderr
+    run, reverted = apply(lab)
+    assert run.rc == 0, run.stdout + run.stderr
     assert any("192.0.2.16/28" in line for line in reverted["lines_to_add"] + reverted["lines_to_delete"])
-    assert lab.reload_test() == ""
+    assert lab.frr_reload_test("router") == ""
 
 
 # ---------------------------------------------------------------- routing policy
@@ -131,24 +137,24 @@ def test_inbound_filter_accepts_only_pool_prefixes(lab):
         # node1 did send it to the router ...
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            sent = lab.vtysh_json("show bgp ipv4 unicast neighbors 198.51.100.1 advertised-routes", host="node1")
+            sent = lab.vtysh_json("node1", "show bgp ipv4 unicast neighbors 198.51.100.1 advertised-routes")
             if "192.0.2.50/32" in sent.get("advertisedRoutes", {}):
                 break
             time.sleep(0.2)
         assert "192.0.2.50/32" in sent.get("advertisedRoutes", {}), sent
         assert f"{VIP4}/32" in sent["advertisedRoutes"]
         # ... which kept the pool prefix and dropped the other one
-        assert lab.vtysh_json("show bgp ipv4 unicast 192.0.2.50/32") == {}
-        verified = lab.verify(prefixes={"192.0.2.50": [], VIP4: lab.node4})
+        assert lab.vtysh_json("router", "show bgp ipv4 unicast 192.0.2.50/32") == {}
+        verified = verify(lab, prefixes={"192.0.2.50": [], VIP4: lab.node4})
         assert verified.get("failed") is not True, verified.get("msg")
-        assert lab.kernel_nexthops("192.0.2.50") == []
+        assert lab.kernel_nexthops("router", "192.0.2.50") == []
     finally:
         lab.withdraw("192.0.2.50/32", ["node1"])
 
 
 def test_outbound_denies_all_unless_a_default_route_is_asked_for(lab):
     def learned_from_router() -> set[str]:
-        routes = lab.vtysh_json("show bgp ipv4 unicast", host="node1").get("routes", {})
+        routes = lab.vtysh_json("node1", "show bgp ipv4 unicast").get("routes", {})
         return {prefix for prefix, paths in routes.items() if any(p.get("peerId") == "198.51.100.1" for p in paths)}
 
     def wait(want: set[str]) -> set[str]:
@@ -158,21 +164,21 @@ def test_outbound_denies_all_unless_a_default_route_is_asked_for(lab):
         return learned_from_router()
 
     assert learned_from_router() == set()
-    run, result = lab.apply(bgp_router_outbound="default_route")
-    assert run.returncode == 0, run.stdout + run.stderr
+    run, result = apply(lab, bgp_router_outbound="default_route")
+    assert run.rc == 0, run.stdout + run.stderr
     assert result["lines_to_add"] == [
         "router bgp 64501 > address-family ipv4 unicast > neighbor METALLB default-originate",
         "router bgp 64501 > address-family ipv6 unicast > neighbor METALLB-V6 default-originate",
     ]
     assert wait({"0.0.0.0/0"}) == {"0.0.0.0/0"}  # the default route, and still nothing else
-    run = lab.apply()[0]
-    assert run.returncode == 0, run.stdout + run.stderr
+    run = apply(lab)[0]
+    assert run.rc == 0, run.stdout + run.stderr
     assert wait(set()) == set()
 
 
 # ---------------------------------------------------------------- sessions survive membership changes
-def _wait_established(lab: BgpLab, addresses: list[str], timeout: float = 30) -> dict:
-    verified = lab.verify(peers=addresses, timeout=timeout)
+def _wait_established(lab: LabClient, addresses: list[str], timeout: float = 30) -> dict:
+    verified = verify(lab, peers=addresses, timeout=timeout)
     assert verified.get("failed") is not True, verified.get("msg")
     return verified
 
@@ -188,59 +194,59 @@ def _assert_not_reset(before: dict, after: dict, addresses: list[str]) -> None:
 
 def test_adding_and_removing_a_node_resets_no_other_session(lab):
     first_two = [lab.node4[0], lab.node4[1], lab.node6[0], lab.node6[1]]
-    run = lab.apply(bgp_router_neighbor_group="", bgp_router_node_asn=64500, bgp_router_neighbors=_neighbors(lab, [1, 2]))[0]
-    assert run.returncode == 0, run.stdout + run.stderr
+    run = apply(lab, bgp_router_neighbor_group="", bgp_router_node_asn=64500, bgp_router_neighbors=_neighbors(lab, [1, 2]))[0]
+    assert run.rc == 0, run.stdout + run.stderr
     _wait_established(lab, first_two)
-    before = lab.sessions()
+    before = lab.bgp_sessions("router")
     assert lab.node4[2] not in before  # node3 is not a neighbor now
 
-    run, added = lab.apply(bgp_router_neighbor_group="", bgp_router_node_asn=64500, bgp_router_neighbors=_neighbors(lab, [1, 2, 3]))
-    assert run.returncode == 0, run.stdout + run.stderr
+    run, added = apply(lab, bgp_router_neighbor_group="", bgp_router_node_asn=64500, bgp_router_neighbors=_neighbors(lab, [1, 2, 3]))
+    assert run.rc == 0, run.stdout + run.stderr
     assert added["lines_to_delete"] == []
     assert all("198.51.100.13" in line or "2001:db8:100::13" in line for line in added["lines_to_add"])
     _wait_established(lab, [lab.node4[2], lab.node6[2]])
-    _assert_not_reset(before, lab.sessions(), first_two)
+    _assert_not_reset(before, lab.bgp_sessions("router"), first_two)
 
-    before = lab.sessions()
-    run, removed = lab.apply(bgp_router_neighbor_group="", bgp_router_node_asn=64500, bgp_router_neighbors=_neighbors(lab, [1, 3]))
-    assert run.returncode == 0, run.stdout + run.stderr
+    before = lab.bgp_sessions("router")
+    run, removed = apply(lab, bgp_router_neighbor_group="", bgp_router_node_asn=64500, bgp_router_neighbors=_neighbors(lab, [1, 3]))
+    assert run.rc == 0, run.stdout + run.stderr
     assert removed["lines_to_add"] == []
     assert all("198.51.100.12" in line or "2001:db8:100::12" in line for line in removed["lines_to_delete"])
-    after = lab.sessions()
+    after = lab.bgp_sessions("router")
     assert lab.node4[1] not in after and lab.node6[1] not in after
     _assert_not_reset(before, after, [lab.node4[0], lab.node4[2], lab.node6[0], lab.node6[2]])
 
-    run = lab.apply()[0]  # back to the whole group
-    assert run.returncode == 0, run.stdout + run.stderr
+    run = apply(lab)[0]  # back to the whole group
+    assert run.rc == 0, run.stdout + run.stderr
     _wait_established(lab, _all_peers(lab))
 
 
 def test_nodes_with_different_asns_still_share_the_vip(lab):
     """Per-node ASNs: remote-as per neighbor and multipath-relax, so ECMP still spans every node."""
-    lab.speaker("node3", "configure", "--asn", "64510")
+    lab.speaker("node3", "configure", asn=64510)
     neighbors = _neighbors(lab, [1, 2, 3])
     for entry in neighbors:
         entry["asn"] = 64510 if entry["description"] == "node3" else 64500
     try:
-        run, result = lab.apply(bgp_router_neighbor_group="", bgp_router_neighbors=neighbors)
-        assert run.returncode == 0, run.stdout + run.stderr
+        run, result = apply(lab, bgp_router_neighbor_group="", bgp_router_neighbors=neighbors)
+        assert run.rc == 0, run.stdout + run.stderr
         assert "router bgp 64501 > bgp bestpath as-path multipath-relax" in result["lines_to_add"]
-        verified = lab.verify(peers=_all_peers(lab), prefixes={VIP4: lab.node4, VIP6: lab.node6}, timeout=30)
+        verified = verify(lab, peers=_all_peers(lab), prefixes={VIP4: lab.node4, VIP6: lab.node6}, timeout=30)
         assert verified.get("failed") is not True, verified.get("msg")
         assert verified["peers"][lab.node4[2]]["remote_as"] == 64510
-        assert lab.kernel_nexthops(VIP4) == sorted(lab.node4)
-        assert lab.reload_test() == ""
+        assert lab.kernel_nexthops("router", VIP4) == sorted(lab.node4)
+        assert lab.frr_reload_test("router") == ""
     finally:
-        lab.speaker("node3", "configure", "--asn", "64500")
-        run = lab.apply()[0]
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "multipath-relax" not in lab.running_config()
+        lab.speaker("node3", "configure", asn=64500)
+        run = apply(lab)[0]
+    assert run.rc == 0, run.stdout + run.stderr
+    assert "multipath-relax" not in _running_config(lab)
     _wait_established(lab, _all_peers(lab))
 
 
 # ---------------------------------------------------------------- secrets
-def _node_password(lab: BgpLab, password: str | None) -> None:
-    for host in lab.node_names:
+def _node_password(lab: LabClient, password: str | None) -> None:
+    for host in lab.nodes:
         commands = ["vtysh", "-c", "configure terminal", "-c", "router bgp 64500"]
         for router in ("198.51.100.1", "2001:db8:100::1"):
             commands += ["-c", f"neighbor {router} password {password}" if password else f"no neighbor {router} password"]
@@ -249,8 +255,8 @@ def _node_password(lab: BgpLab, password: str | None) -> None:
 
 def test_md5_password_never_printed_and_file_not_world_readable(lab):
     _node_password(lab, PASSWORD)
-    run, result = lab.apply("-v", "--diff", bgp_router_password=PASSWORD)
-    assert run.returncode == 0, run.stdout + run.stderr
+    run, result = apply(lab, "-v", "--diff", bgp_router_password=PASSWORD)
+    assert run.rc == 0, run.stdout + run.stderr
     assert PASSWORD not in run.stdout + run.stderr
     assert "neighbor METALLB password ********" in run.stdout  # the diff, masked
     assert PASSWORD not in json.dumps(result)
@@ -262,8 +268,8 @@ def test_md5_password_never_printed_and_file_not_world_readable(lab):
     logs = lab.exec("router", "sh", "-c", f"grep -rl -- '{PASSWORD}' /var/log/frr /run/frr || true").stdout
     assert logs.strip() == "", f"password found in {logs}"
 
-    run = lab.apply("--diff")[0]  # remove it again
-    assert run.returncode == 0, run.stdout + run.stderr
+    run = apply(lab, "--diff")[0]  # remove it again
+    assert run.rc == 0, run.stdout + run.stderr
     assert PASSWORD not in run.stdout + run.stderr
     _node_password(lab, None)
     _wait_established(lab, _all_peers(lab), timeout=60)
@@ -295,8 +301,8 @@ BAD_INPUT = [
 @pytest.mark.parametrize("overrides, needle", [c[1:] for c in BAD_INPUT], ids=[c[0] for c in BAD_INPUT])
 def test_bad_input_fails_before_the_router_is_touched(lab, overrides, needle):
     before = _snapshot(lab)
-    run, result = lab.apply(**overrides)
-    assert run.returncode != 0, run.stdout
+    run, result = apply(lab, **overrides)
+    assert run.rc != 0, run.stdout
     assert result is None  # frr_config never ran
     assert needle in run.stdout, run.stdout
     assert "nothing was changed on the router" in run.stdout
@@ -309,12 +315,11 @@ def test_bad_input_fails_before_the_router_is_touched(lab, overrides, needle):
 
 
 # ---------------------------------------------------------------- frr_config on its own
-def _frr_config(lab: BgpLab, content: str, *args: str) -> dict:
-    result_file = lab.workdir / "frr-config-result.json"
-    result_file.unlink(missing_ok=True)
-    run = lab.playbook("frr_config.yml", *args, extra_vars={"frr_content": content, "bgp_result_file": str(result_file)})
-    assert result_file.exists(), run.stdout + run.stderr
-    return json.loads(result_file.read_text())
+def _frr_config(lab: LabClient, content: str, *args: str) -> dict:
+    run, result = lab.playbook_result(TARGET / "frr_config.yml", RESULT_VAR, {"frr_content": content}, args=args,
+                                      expect_failure=None)
+    assert result is not None, run.stdout + run.stderr
+    return result
 
 
 def test_candidate_vtysh_rejects_changes_nothing(lab):
@@ -329,27 +334,27 @@ def test_candidate_vtysh_rejects_changes_nothing(lab):
 
 def test_failed_reload_rolls_back_to_the_previous_file(lab):
     before = _snapshot(lab)
-    sessions = lab.sessions()
+    sessions = lab.bgp_sessions("router")
     # parses (vtysh -C) but bgpd refuses it: the peer-group does not exist
     bad = before[1].replace(" bgp log-neighbor-changes\n", " bgp log-neighbor-changes\n neighbor 198.51.100.44 peer-group NOPE\n")
     result = _frr_config(lab, bad)
     assert result["failed"] is True
     assert "frr-reload.py --reload failed" in result["msg"] and "Rolled back" in result["msg"]
     assert "Configure the peer-group first" in result["msg"]
-    assert lab.router_file() == before[1]
-    assert lab.reload_test() == ""
-    _assert_not_reset(sessions, lab.sessions(), _all_peers(lab))
+    assert _router_file(lab) == before[1]
+    assert lab.frr_reload_test("router") == ""
+    _assert_not_reset(sessions, lab.bgp_sessions("router"), _all_peers(lab))
 
 
 def test_check_mode_on_a_stopped_router_reports_the_file_diff(lab):
     """FRR stopped: check mode compares the file, changes nothing, and says so."""
     lab.exec("router", "/usr/lib/frr/frrinit.sh", "stop")
     try:
-        current = lab.router_file()
+        current = _router_file(lab)
         candidate = current.replace("hostname router", "hostname router-x")
         result = _frr_config(lab, candidate, "--check", "--diff")
         assert result["changed"] is True and result["daemons_running"] is False
-        assert lab.router_file() == current
+        assert _router_file(lab) == current
     finally:
         lab.exec("router", "/usr/lib/frr/frrinit.sh", "start")
     _wait_established(lab, _all_peers(lab), timeout=60)

@@ -18,9 +18,11 @@ import sys
 
 import pytest
 
+from metallb_lab.client import LABCTL as LABCTL_PY  # on sys.path: conftest.py
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TARGET = ROOT / "tests" / "integration" / "targets" / "leader_verify"
-LABCTL = f"{sys.executable} {ROOT / 'lab' / 'labctl.py'}"
+LABCTL = f"{sys.executable} {LABCTL_PY}"
 HABETS = ROOT / ".cache" / "habets-arping" / "usr" / "sbin" / "arping"
 
 # The VIPs (lab segment, L2 test range) and who holds them for the steady-state checks.

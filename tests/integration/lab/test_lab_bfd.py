@@ -5,19 +5,16 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from conftest import Lab, labctl  # noqa: E402
+from metallb_lab.client import LabClient, labctl  # on sys.path: ../conftest.py
 
 
 def test_up_with_bfd_starts_canonical_bfd_speakers():
     name = f"bfd{os.getpid()}"
     try:
         labctl("up", "--name", name, "--nodes", "1", "--bfd")
-        lab = Lab(name)
+        lab = LabClient(name)
         st = lab.status()
         assert st["bfd"] is True and st["up"]
         assert st["hosts"]["node1"]["frr"]["bfdd"]

@@ -5,12 +5,9 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from conftest import labctl, parse_recap  # noqa: E402
+from metallb_lab.client import labctl, parse_recap  # on sys.path: ../conftest.py
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 

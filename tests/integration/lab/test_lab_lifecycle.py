@@ -21,9 +21,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from conftest import Lab, labctl  # noqa: E402
+from metallb_lab.client import LabClient, labctl  # on sys.path: ../conftest.py
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 NAME = f"lc{os.getpid()}"
@@ -100,7 +98,7 @@ def say(capsys, text: str) -> None:
 # ---------------------------------------------------------------- the module's lab
 @dataclass
 class Lifecycle:
-    lab: Lab
+    lab: LabClient
     up: subprocess.CompletedProcess
     reup: subprocess.CompletedProcess
     up_seconds: float
@@ -123,7 +121,7 @@ def lc():
         t1 = time.monotonic()
         reup = labctl("up", "--name", NAME)
         t2 = time.monotonic()
-        yield Lifecycle(Lab(NAME), up, reup, t1 - t0, t2 - t1, root_before, files_before, mounts_before)
+        yield Lifecycle(LabClient(NAME), up, reup, t1 - t0, t2 - t1, root_before, files_before, mounts_before)
     finally:
         labctl("down", "--name", NAME, check=False)
 
