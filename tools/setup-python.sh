@@ -12,4 +12,4 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip
 "$venv/bin/python" -m pip install -q -r test-requirements.txt -c tests/constraints.txt
-echo "setup-python: ok ($("$venv/bin/ansible" --version | head -1))"
+echo "setup-python: ok (ansible-core $("$venv/bin/python" -c "import ansible.release as r; print(r.__version__)"))"
