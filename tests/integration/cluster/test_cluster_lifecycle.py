@@ -207,6 +207,16 @@ def test_metallb_l2_on_demand(cluster, api):
         mac = next((ln.split("[")[1].split("]")[0].lower() for ln in p.stdout.splitlines() if "reply from" in ln), None)
     print(f"\n[time] LB VIP allocated and answering ARP: {time.monotonic() - t:.1f} s (MAC {mac})")
     assert mac in {f"02:00:c6:33:64:{10 + k:02x}" for k in range(1, NODES + 1)}
+    # ...and it is the MAC of the node MetalLB itself names as the leader (ServiceL2Status)
+    selector = "metallb.io/service-name=spread-lb,metallb.io/service-namespace=default"
+    leaders: set = set()
+    while time.monotonic() - t < 30 and len(leaders) != 1:
+        items = co.list_namespaced_custom_object(grp, ver, ns, "servicel2statuses", label_selector=selector)["items"]
+        leaders = {(item.get("status") or {}).get("node") for item in items} - {None, ""}
+        time.sleep(0.2)
+    assert len(leaders) == 1, leaders
+    hosts = json.loads(sh([*LABCTL, "status", "--name", NAME, "--json"]).stdout)["hosts"]
+    assert mac == hosts[leaders.pop()]["mac"].lower()
 
 
 def test_down_leaves_nothing(cluster):
