@@ -191,20 +191,25 @@ def _pools_from_objects(raw_pools: list[dict]) -> dict[str, Pool]:
     return pools
 
 
-def _endpoints_from_objects(raw_slices: list[dict]) -> dict[str, list[str]]:
-    endpoints: dict[str, set[str]] = {}
+def serving_endpoints(raw_slices: list[dict]) -> dict[str, dict[str, int]]:
+    """``"namespace/service"`` -> node -> number of endpoints on that node that can serve."""
+    endpoints: dict[str, dict[str, int]] = {}
     for raw in raw_slices:
         service = _get(raw, "metadata", "labels", SERVICE_NAME_LABEL)
         namespace = _get(raw, "metadata", "namespace", default="default")
         if not service:
             continue
-        found = endpoints.setdefault(f"{namespace}/{service}", set())
+        found = endpoints.setdefault(f"{namespace}/{service}", {})
         for endpoint in _get(raw, "endpoints", default=[]):
             conditions = endpoint.get("conditions") or {}
             # MetalLB's "can serve": ready unset or true, or serving (terminating but still serving).
             if endpoint.get("nodeName") and (conditions.get("ready") in (None, True) or conditions.get("serving") is True):
-                found.add(endpoint["nodeName"])
-    return {key: sorted(value) for key, value in endpoints.items()}
+                found[endpoint["nodeName"]] = found.get(endpoint["nodeName"], 0) + 1
+    return endpoints
+
+
+def _endpoints_from_objects(raw_slices: list[dict]) -> dict[str, list[str]]:
+    return {key: sorted(value) for key, value in serving_endpoints(raw_slices).items()}
 
 
 def _kube_proxy_from_config(config: dict) -> KubeProxy:

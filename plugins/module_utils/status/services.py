@@ -1,0 +1,185 @@
+# Copyright: baremetal.metallb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What should announce each LoadBalancer Service, from the objects the API server holds.
+
+Plain data in (API objects as dicts, the shape ``kubernetes.core.k8s_info`` returns),
+plain data out: one report per Service that ``verify.yml`` checks against the wire
+(``leader_verify`` from a client, ``bgp_verify`` on the router) and renders for people.
+
+MetalLB's own rules, as its speakers apply them:
+
+* a pool is announced in a mode when an advertisement of that mode selects it
+  (no pool list and no pool selector selects every pool);
+* a node announces when its speaker runs, it does not carry
+  ``node.kubernetes.io/exclude-from-external-load-balancers``, an advertisement's
+  nodeSelectors match it, and (BGP) a BGPPeer's nodeSelectors match it;
+* with ``externalTrafficPolicy: Local`` only nodes with an endpoint that can serve
+  announce (L2: are candidates in the leader election; BGP: advertise the route).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.baremetal.metallb.plugins.module_utils.policy.addresses import parse_address
+from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster import (
+    Cluster,
+    cluster_from_objects,
+    serving_endpoints,
+)
+
+POOL_ANNOTATION = "metallb.io/address-pool"
+MODES = ("layer2", "bgp")
+
+
+def _get(obj: t.Any, *path: str, default=None):
+    for key in path:
+        if not isinstance(obj, dict):
+            return default
+        obj = obj.get(key)
+    return default if obj is None else obj
+
+
+def _finding(rule: str, severity: str, message: str, fix: str) -> dict:
+    return {"rule": rule, "severity": severity, "message": message, "fix": fix}
+
+
+class ServiceReport:
+    """Builds the per-Service reports; ``objects`` as for ``policy.cluster.cluster_from_objects``
+    plus ``services`` (LoadBalancer Services), ``l2_statuses`` (ServiceL2Status) and ``pods``."""
+
+    def __init__(self, objects: dict):
+        self._objects = objects
+        self._cluster: Cluster = cluster_from_objects(objects)
+        self._endpoints = serving_endpoints(objects.get("endpoint_slices") or [])
+        self._leaders = self._l2_leaders(objects.get("l2_statuses") or [])
+        self._addresses = {
+            node.name: [str(address) for address, dummy in node.addresses] for node in self._cluster.nodes or []
+        }
+
+    @staticmethod
+    def _l2_leaders(statuses: list[dict]) -> dict[str, list[str]]:
+        leaders: dict[str, set] = {}
+        for status in statuses:
+            labels = _get(status, "metadata", "labels", default={})
+            key = f"{labels.get('metallb.io/service-namespace')}/{labels.get('metallb.io/service-name')}"
+            node = _get(status, "status", "node")
+            if node:
+                leaders.setdefault(key, set()).add(node)
+        return {key: sorted(nodes) for key, nodes in leaders.items()}
+
+    def run(self) -> list[dict]:
+        services = [s for s in self._objects.get("services") or [] if _get(s, "spec", "type") == "LoadBalancer"]
+        reports = [self._one(service) for service in services]
+        return sorted(reports, key=lambda r: (r["namespace"], r["name"]))
+
+    # ------------------------------------------------------------ one Service
+    def _pool_of(self, address) -> str | None:
+        for pool in (self._cluster.pools or {}).values():
+            if pool.holds(address):
+                return pool.name
+        return None
+
+    def _announcing_nodes(self, mode: str, pool_name: str | None) -> tuple[list[str], list[str]]:
+        """(advertisement names, nodes) that announce ``pool_name`` in ``mode``."""
+        pool = (self._cluster.pools or {}).get(pool_name) if pool_name else None
+        ads = [ad for ad in self._cluster.advertisements(mode) or []
+               if ad.selects_pool(pool_name, pool.labels if pool else None)]
+        if not ads:
+            return [], []
+        nodes = []
+        for node in self._cluster.nodes or []:
+            if not node.speaker or node.excluded or not any(ad.selects_node(node) for ad in ads):
+                continue
+            if mode == "bgp" and not any(peer.selects_node(node) for peer in self._cluster.peers or []):
+                continue
+            nodes.append(node.name)
+        return sorted(ad.name for ad in ads), sorted(nodes)
+
+    def _one(self, service: dict) -> dict:
+        name, namespace = _get(service, "metadata", "name"), _get(service, "metadata", "namespace", default="default")
+        key = f"{namespace}/{name}"
+        ips = [entry.get("ip") for entry in _get(service, "status", "loadBalancer", "ingress", default=[]) if entry.get("ip")]
+        expected_pool = _get(service, "metadata", "annotations", POOL_ANNOTATION)
+        policy = _get(service, "spec", "externalTrafficPolicy", default="Cluster")
+        endpoints = self._endpoints.get(key, {})
+        pools = {ip: self._pool_of(parse_address(ip)) for ip in ips}
+        findings = []
+        report: dict = {
+            "name": name, "namespace": namespace, "ingress_ips": ips, "expected_pool": expected_pool,
+            "pools": pools, "external_traffic_policy": policy,
+            "session_affinity": _get(service, "spec", "sessionAffinity", default="None"),
+            "endpoint_nodes": dict(sorted(endpoints.items())), "modes": [], "layer2": None, "bgp": None,
+        }
+        if not ips:
+            findings.append(_finding("no_address", "error", f"Service {key} has no load-balancer address",
+                                     "check the MetalLB controller's events on the Service: the pool may be full or not match"))
+        if expected_pool and self._cluster.pools is not None:
+            stray = [ip for ip, pool in pools.items() if pool != expected_pool]
+            if stray:
+                findings.append(_finding("unexpected_pool", "error",
+                                         f"{', '.join(stray)} not from pool {expected_pool} (from {', '.join(str(pools[ip]) for ip in stray)})",
+                                         f"release the address or fix the {POOL_ANNOTATION} annotation"))
+        report["address_from_expected_pool"] = None if not ips or not expected_pool or self._cluster.pools is None else not any(
+            pools[ip] != expected_pool for ip in ips)
+        pool_name = expected_pool or next((pool for pool in pools.values() if pool), None)
+
+        for mode in MODES:
+            ads, nodes = self._announcing_nodes(mode, pool_name)
+            if not ads:
+                continue
+            report["modes"].append(mode)
+            candidates = [n for n in nodes if n in endpoints] if policy == "Local" else nodes
+            section = {"advertisements": ads, "advertising_nodes": nodes, "candidate_nodes": candidates}
+            if not candidates and ips:
+                findings.append(_finding(
+                    f"{mode}_no_announcing_node", "error",
+                    f"no node announces {key} in {mode} mode (advertising nodes: {', '.join(nodes) or 'none'}; "
+                    f"nodes with a ready endpoint: {', '.join(sorted(endpoints)) or 'none'})",
+                    "run a pod on an advertising node (Local), or widen the advertisement's nodeSelectors"))
+            if mode == "layer2":
+                leaders = self._leaders.get(key, [])
+                section["leader"] = leaders[0] if len(leaders) == 1 else None
+                section["leader_has_endpoint"] = None if section["leader"] is None else section["leader"] in endpoints
+                if ips and not leaders:
+                    findings.append(_finding("l2_no_leader", "error", f"MetalLB records no L2 leader for {key}",
+                                             "check the speakers' logs; an excluded or unlabelled node announces nothing"))
+                elif len(leaders) > 1:
+                    findings.append(_finding("l2_several_leaders", "warning", f"{key}: ServiceL2Status names {', '.join(leaders)}",
+                                             "a leader change is in progress: verify again in a few seconds"))
+                elif section["leader"] and policy == "Local" and not section["leader_has_endpoint"]:
+                    findings.append(_finding("l2_leader_without_endpoint", "error",
+                                             f"leader {section['leader']} of {key} has no ready pod: with Local its traffic is dropped",
+                                             "spread the pods over the candidate nodes (topologySpreadConstraints) or use Cluster"))
+            else:
+                section["next_hops"] = sorted(a for n in candidates for a in self._addresses.get(n, [])[:1])
+            report[mode] = section
+        if self._cluster.l2_advertisements is None and self._cluster.bgp_advertisements is None:
+            findings.append(_finding("metallb_not_installed", "error", "MetalLB's CRDs are not installed: nothing announces the Service",
+                                     "install MetalLB (metallb_install) and configure it (metallb_config)"))
+        elif ips and not report["modes"]:
+            findings.append(_finding("not_advertised", "error",
+                                     f"no L2Advertisement or BGPAdvertisement selects the pool of {key} ({pool_name})",
+                                     "add an advertisement for the pool (metallb_config)"))
+        if policy == "Cluster":
+            report["source_ip"] = "SNAT: pods see a node address"
+        else:
+            report["source_ip"] = "preserved: pods see the client address"
+        report["findings"] = findings
+        return report
+
+
+def summary_line(report: dict) -> str:
+    """``namespace/name VIPs mode details (policy, endpoints): ok | N finding(s)``."""
+    parts = [f"{report['namespace']}/{report['name']}", ",".join(report["ingress_ips"]) or "(no address)"]
+    if report.get("layer2"):
+        parts.append(f"layer2 leader {report['layer2'].get('leader') or '?'}")
+    if report.get("bgp"):
+        parts.append(f"bgp via {','.join(report['bgp']['candidate_nodes']) or 'nobody'}")
+    if not report["modes"]:
+        parts.append("not advertised")
+    parts.append(f"({report['external_traffic_policy']}, {len(report['endpoint_nodes'])} endpoint node(s)):")
+    findings = report["findings"]
+    parts.append("ok" if not findings else "; ".join(f"{f['severity']} {f['rule']}" for f in findings))
+    return " ".join(parts)

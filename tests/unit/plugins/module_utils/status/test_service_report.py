@@ -1,0 +1,79 @@
+# Copyright: baremetal.metallb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ServiceReport: which nodes should announce a Service, from API objects (cases in the YAML beside)."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import yaml
+
+from ansible_collections.baremetal.metallb.plugins.module_utils.status.services import ServiceReport, summary_line
+
+CASES = yaml.safe_load((pathlib.Path(__file__).with_suffix(".yaml")).read_text())
+
+
+def _objects(case: dict) -> dict:
+    nodes = case.get("nodes") or {"node1": {}, "node2": {}, "node3": {}}
+    speakers = case.get("speakers", list(nodes))
+    meta = lambda name, **extra: dict({"name": name, "namespace": "metallb-system"}, **extra)  # noqa: E731
+    service = case["service"]
+    annotations = {"metallb.io/address-pool": service["pool"]} if service.get("pool") else {}
+    return {
+        "nodes": [
+            {"metadata": {"name": name, "labels": dict(labels, **{"kubernetes.io/hostname": name})},
+             "status": {"addresses": [{"type": "InternalIP", "address": f"198.51.100.{10 + int(name[4:])}"}]}}
+            for name, labels in nodes.items()
+        ],
+        "speaker_pods": [
+            {"metadata": {"name": f"speaker-{n}", "labels": {"component": "speaker"}}, "spec": {"nodeName": n},
+             "status": {"phase": "Running"}}
+            for n in speakers
+        ],
+        "ip_address_pools": [{"metadata": meta(name), "spec": {"addresses": addresses}}
+                             for name, addresses in case.get("pools", {}).items()],
+        "l2_advertisements": [{"metadata": meta(ad["name"]), "spec": {"ipAddressPools": ad.get("pools", []),
+                                                                      "nodeSelectors": ad.get("node_selectors", [])}}
+                              for ad in case.get("l2_ads", [])],
+        "bgp_advertisements": [{"metadata": meta(ad["name"]), "spec": {"ipAddressPools": ad.get("pools", []),
+                                                                       "nodeSelectors": ad.get("node_selectors", [])}}
+                               for ad in case.get("bgp_ads", [])],
+        "bgp_peers": [{"metadata": meta(p["name"]), "spec": {"peerAddress": "198.51.100.1", "myASN": 64500, "peerASN": 64501,
+                                                            "nodeSelectors": p.get("node_selectors", [])}}
+                      for p in case.get("peers", [])],
+        "l2_statuses": [{"metadata": meta("l2-x", labels={"metallb.io/service-name": "web",
+                                                          "metallb.io/service-namespace": "demo"}),
+                         "status": {"node": case["leader"]}}] if case.get("leader") else [],
+        "services": [{"metadata": {"name": "web", "namespace": "demo", "annotations": annotations},
+                      "spec": {"type": "LoadBalancer", "externalTrafficPolicy": service["policy"]},
+                      "status": {"loadBalancer": {"ingress": [{"ip": ip} for ip in service["ips"]]}}}],
+        "endpoint_slices": [{"metadata": {"namespace": "demo", "labels": {"kubernetes.io/service-name": "web"}},
+                             "endpoints": [{"nodeName": node, "conditions": {"ready": True}}
+                                           for node, count in case.get("endpoints", {}).items() for dummy in range(count)]}],
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_service_report(case):
+    (report,) = ServiceReport(_objects(case)).run()
+    for key, want in case["expect"].items():
+        got = [f["rule"] for f in report["findings"]] if key == "findings" else report[key]
+        assert got == want, f"{key}: {got!r} != {want!r}"
+    assert summary_line(report).startswith("demo/web ")
+
+
+def test_without_metallb_crds_the_report_says_so_instead_of_failing():
+    objects = _objects(CASES[0])
+    for key in ("ip_address_pools", "l2_advertisements", "bgp_advertisements", "bgp_peers", "l2_statuses"):
+        objects[key] = None
+    (report,) = ServiceReport(objects).run()
+    assert report["modes"] == [] and report["address_from_expected_pool"] is None
+    assert [f["rule"] for f in report["findings"]] == ["metallb_not_installed"]
+
+
+def test_only_load_balancer_services_are_reported():
+    objects = _objects(CASES[0])
+    objects["services"].append({"metadata": {"name": "internal", "namespace": "demo"}, "spec": {"type": "ClusterIP"}})
+    assert [r["name"] for r in ServiceReport(objects).run()] == ["web"]
