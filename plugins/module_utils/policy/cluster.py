@@ -106,12 +106,16 @@ class Cluster:
         return self.l2_advertisements if mode == "layer2" else self.bgp_advertisements
 
 
-def _get(obj: t.Any, *path: str, default=None):
+def dig(obj: t.Any, *path: str, default=None):
+    """``obj[path[0]][path[1]]...``, or ``default`` where a level is missing or not a dict."""
     for key in path:
         if not isinstance(obj, dict):
             return default
         obj = obj.get(key)
     return default if obj is None else obj
+
+
+_get = dig
 
 
 # ---------------------------------------------------------------- API objects

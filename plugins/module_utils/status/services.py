@@ -20,25 +20,16 @@ MetalLB's own rules, as its speakers apply them:
 
 from __future__ import annotations
 
-import typing as t
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.addresses import parse_address
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster import (
     Cluster,
     cluster_from_objects,
+    dig,
     serving_endpoints,
 )
 
 POOL_ANNOTATION = "metallb.io/address-pool"
 MODES = ("layer2", "bgp")
-
-
-def _get(obj: t.Any, *path: str, default=None):
-    for key in path:
-        if not isinstance(obj, dict):
-            return default
-        obj = obj.get(key)
-    return default if obj is None else obj
 
 
 def _finding(rule: str, severity: str, message: str, fix: str) -> dict:
@@ -62,15 +53,15 @@ class ServiceReport:
     def _l2_leaders(statuses: list[dict]) -> dict[str, list[str]]:
         leaders: dict[str, set] = {}
         for status in statuses:
-            labels = _get(status, "metadata", "labels", default={})
+            labels = dig(status, "metadata", "labels", default={})
             key = f"{labels.get('metallb.io/service-namespace')}/{labels.get('metallb.io/service-name')}"
-            node = _get(status, "status", "node")
+            node = dig(status, "status", "node")
             if node:
                 leaders.setdefault(key, set()).add(node)
         return {key: sorted(nodes) for key, nodes in leaders.items()}
 
     def run(self) -> list[dict]:
-        services = [s for s in self._objects.get("services") or [] if _get(s, "spec", "type") == "LoadBalancer"]
+        services = [s for s in self._objects.get("services") or [] if dig(s, "spec", "type") == "LoadBalancer"]
         reports = [self._one(service) for service in services]
         return sorted(reports, key=lambda r: (r["namespace"], r["name"]))
 
@@ -98,18 +89,18 @@ class ServiceReport:
         return sorted(ad.name for ad in ads), sorted(nodes)
 
     def _one(self, service: dict) -> dict:
-        name, namespace = _get(service, "metadata", "name"), _get(service, "metadata", "namespace", default="default")
+        name, namespace = dig(service, "metadata", "name"), dig(service, "metadata", "namespace", default="default")
         key = f"{namespace}/{name}"
-        ips = [entry.get("ip") for entry in _get(service, "status", "loadBalancer", "ingress", default=[]) if entry.get("ip")]
-        expected_pool = _get(service, "metadata", "annotations", POOL_ANNOTATION)
-        policy = _get(service, "spec", "externalTrafficPolicy", default="Cluster")
+        ips = [entry.get("ip") for entry in dig(service, "status", "loadBalancer", "ingress", default=[]) if entry.get("ip")]
+        expected_pool = dig(service, "metadata", "annotations", POOL_ANNOTATION)
+        policy = dig(service, "spec", "externalTrafficPolicy", default="Cluster")
         endpoints = self._endpoints.get(key, {})
         pools = {ip: self._pool_of(parse_address(ip)) for ip in ips}
         findings = []
         report: dict = {
             "name": name, "namespace": namespace, "ingress_ips": ips, "expected_pool": expected_pool,
             "pools": pools, "external_traffic_policy": policy,
-            "session_affinity": _get(service, "spec", "sessionAffinity", default="None"),
+            "session_affinity": dig(service, "spec", "sessionAffinity", default="None"),
             "endpoint_nodes": dict(sorted(endpoints.items())), "modes": [], "layer2": None, "bgp": None,
         }
         if not ips:
