@@ -54,3 +54,32 @@ def ansible_playbook():
     recap counts are parsed, so a test asserts idempotence with ``run.changed == 0``.
     """
     return run_playbook
+
+
+@pytest.fixture(scope="module")
+def kube_lab(request):
+    """A lab with the Kubernetes control plane (``clusterctl up``) for one test module, torn
+    down after it. The module may set ``KUBE_LAB = {"base": "xyz", "nodes": 3, "metallb": True}``
+    (``metallb``: install MetalLB's release manifest and wait for the real processes).
+
+    Yields ``{"lab": LabClient, "name": str, "kubeconfig": Path, "api": kubernetes ApiClient}``."""
+    import subprocess  # noqa: PLC0415 (only the cluster tests need it)
+
+    from kubernetes import config as k8s_config  # noqa: PLC0415
+
+    opts = {"base": "kl", "nodes": 3, "metallb": False, **getattr(request.module, "KUBE_LAB", {})}
+    clusterctl = [sys.executable, str(Path(__file__).resolve().parents[2] / "lab" / "clusterctl.py")]
+    name = unique_name(opts["base"])
+    lab = LabClient.fresh(name, nodes=opts["nodes"])
+    try:
+        steps = [["up", "--name", name]] + ([["metallb", "--name", name]] if opts["metallb"] else [])
+        for step in steps:
+            done = subprocess.run([*clusterctl, *step], capture_output=True, text=True, timeout=900, check=False)
+            if done.returncode != 0:
+                pytest.fail(f"clusterctl {' '.join(step)} failed:\n{done.stdout}\n{done.stderr}")
+        kubeconfig = lab.inventory / "kubeconfig.yaml"
+        yield {"lab": lab, "name": name, "kubeconfig": kubeconfig,
+               "api": k8s_config.new_client_from_config(config_file=str(kubeconfig))}
+    finally:
+        subprocess.run([*clusterctl, "down", "--name", name], capture_output=True, check=False)
+        lab.down()
