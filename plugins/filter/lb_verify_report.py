@@ -31,6 +31,12 @@ options:
       - The C(prefixes) result of P(baremetal.metallb.bgp_verify#module) on the router (prefix to the next hops
         installed); omit when that check did not run.
     type: dict
+  datapath:
+    description:
+      - The C(targets) result of P(baremetal.metallb.lb_probe#module) run from a client; each target's C(problems) count as
+        its Service's. Omit when that check did not run.
+    type: list
+    elements: dict
   title:
     description: The report's title.
     type: str
@@ -71,10 +77,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.report import merge_checks, render_markdown
 
 
-def lb_verify_report(services, leaders=None, routes=None, title="MetalLB verification"):
+def lb_verify_report(services, leaders=None, routes=None, datapath=None, title="MetalLB verification"):
     if not isinstance(services, list) or not all(isinstance(s, dict) and "findings" in s for s in services):
         raise AnsibleFilterError("lb_verify_report: give the services list that baremetal.metallb.lb_status returns")
-    merged = merge_checks(services, leaders, routes)
+    merged = merge_checks(services, leaders, routes, datapath)
     summary = [
         f"{s['namespace']}/{s['name']} {', '.join(s['ingress_ips']) or '(no address)'}: "
         + ("ok" if s["ok"] else "; ".join(s["problems"]))

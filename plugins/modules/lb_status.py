@@ -127,6 +127,10 @@ services:
     source_ip:
       description: What the pods see as the client's address under this policy.
       type: str
+    ports:
+      description: The Service's ports, each with C(name), C(port) and C(protocol).
+      type: list
+      elements: dict
     endpoint_nodes:
       description: Node name to the number of endpoints on it that can serve.
       type: dict

@@ -19,12 +19,15 @@ def _node_id(text: str) -> str:
     return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", text)
 
 
-def merge_checks(services: list[dict], leaders: dict | None, routes: dict | None) -> list[dict]:
+def merge_checks(services: list[dict], leaders: dict | None, routes: dict | None, datapath: list | None = None) -> list[dict]:
     """Adds ``wire`` to each Service report: ``leader`` (VIP -> {node, status}) from
     leader_verify's ``addresses`` result (VIP -> {status, leader, ...}), ``routes``
     (VIP -> {next_hops, status}) from bgp_verify's ``prefixes`` result (prefix ->
     {nexthops, ...}, keyed ``VIP/32`` or ``VIP/128``); ``None`` when that check did not
-    run. ``ok`` tells whether everything checked agrees and no error finding is left."""
+    run; ``datapath`` (``VIP:port`` -> result) from lb_probe's ``targets`` result, whose
+    ``problems`` count as the Service's. ``ok`` tells whether everything checked agrees and
+    no error finding is left."""
+    probes = {f"{r['address']}:{r['port']}": r for r in datapath or []}
     merged = []
     for service in services:
         wire: dict = {"leader": None, "routes": None}
@@ -56,6 +59,10 @@ def merge_checks(services: list[dict], leaders: dict | None, routes: dict | None
                 if not agrees:
                     problems.append(f"router routes {ip} via {', '.join(hops) or 'nothing'}, "
                                     f"expected {', '.join(bgp['next_hops']) or 'nothing'}")
+        if datapath is not None:
+            wire["datapath"] = [probes[key] for key in (f"{ip}:{port['port']}" for ip in service["ingress_ips"]
+                                                        for port in service.get("ports") or []) if key in probes]
+            problems += [f"data path {r['address']}:{r['port']}: {p}" for r in wire["datapath"] for p in r.get("problems") or []]
         merged.append(dict(service, wire=wire, problems=problems, ok=not problems))
     return merged
 
@@ -125,6 +132,9 @@ def render_markdown(services: list[dict], title: str = "MetalLB verification") -
             checks = s["wire"].get(kind)
             if checks:
                 wire.append(f"{'ARP' if kind == 'leader' else 'routes'} {', '.join(sorted({c['status'] for c in checks.values()}))}")
+        if s["wire"].get("datapath"):
+            broken = any(probe.get("problems") for probe in s["wire"]["datapath"])
+            wire.append(f"data path {FAIL if broken else OK}")
         out.append(f"| {s['namespace']}/{s['name']} | {', '.join(s['ingress_ips']) or '-'} | {', '.join(s['modes']) or '-'} | "
                    f"{s['external_traffic_policy']} | {'; '.join(by) or '-'} | {'; '.join(wire) or SKIPPED} | "
                    f"{len(s['findings'])} |")
@@ -149,6 +159,13 @@ def render_markdown(services: list[dict], title: str = "MetalLB verification") -
             for ip, check in (s["wire"].get("routes") or {}).items():
                 hops = ", ".join(check["next_hops"]) if check.get("next_hops") is not None else "-"
                 out.append(f"  - Router's route for {ip}: {hops or 'none'} ({check['status']})")
+        for probe in s["wire"].get("datapath") or []:
+            nodes = ", ".join(f"{n} {c}" for n, c in probe["by_node"].items()) or "none"
+            pods = ", ".join(f"{n} {c}" for n, c in probe["by_pod"].items()) or "none"
+            kept = {True: "preserved", False: "not preserved (SNAT)", None: "unknown"}[probe["client_ip_preserved"]]
+            out.append(f"- Data path, {probe['answered']}/{probe['requests']} requests to {probe['address']}:{probe['port']}: "
+                       f"by node {nodes}; by pod {pods}; client address {kept}; sources seen "
+                       f"{', '.join(probe['sources']) or 'none'}")
         for f in s["findings"]:
             out.append(f"- **{f['severity']}** `{f['rule']}`: {f['message']}. Fix: {f['fix']}.")
         for p in s["problems"]:

@@ -101,6 +101,8 @@ class ServiceReport:
             "name": name, "namespace": namespace, "ingress_ips": ips, "expected_pool": expected_pool,
             "pools": pools, "external_traffic_policy": policy,
             "session_affinity": dig(service, "spec", "sessionAffinity", default="None"),
+            "ports": [{"name": port.get("name"), "port": port.get("port"), "protocol": port.get("protocol", "TCP")}
+                      for port in dig(service, "spec", "ports", default=[])],
             "endpoint_nodes": dict(sorted(endpoints.items())), "modes": [], "layer2": None, "bgp": None,
         }
         if not ips:

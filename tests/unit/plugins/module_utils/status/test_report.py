@@ -70,3 +70,16 @@ def test_local_announcer_without_pod_is_drawn_as_dropped():
     bad["layer2"]["leader"] = "node3"
     text = render_markdown(merge_checks([bad], None, None))
     assert "no local pod: traffic dropped" in text
+
+
+def test_datapath_problems_count_and_are_reported():
+    service = dict(copy.deepcopy(L2_LOCAL), ports=[{"name": "http", "port": 80, "protocol": "TCP"}])
+    probe = {"address": "198.51.100.210", "port": 80, "requests": 30, "answered": 30, "by_pod": {"demo/a": 30},
+             "by_node": {"node2": 30}, "sources": {"198.51.100.12": 30}, "client_ip_preserved": False,
+             "problems": ["pods saw 198.51.100.12 instead of the client's address under Local"]}
+    other = dict(probe, address="203.0.113.99")  # another Service's VIP: not this one's
+    (merged,) = merge_checks([service], None, None, [probe, other])
+    assert merged["wire"]["datapath"] == [probe] and not merged["ok"]
+    assert "data path 198.51.100.210:80: pods saw" in merged["problems"][0]
+    text = render_markdown([merged])
+    assert "data path FAIL" in text and "client address not preserved (SNAT)" in text and "by node node2 30" in text
