@@ -9,6 +9,13 @@
     python3 lab/clusterctl.py status [--name NAME] [--json]
     python3 lab/clusterctl.py down   [--name NAME]
     python3 lab/clusterctl.py kubectl [--name NAME] -- get pods -A   # the built kubectl
+    python3 lab/clusterctl.py metallb [--name NAME]          # apply MetalLB's manifest, wait
+    python3 lab/clusterctl.py datapath [--name NAME] [--status]  # wait for kube-proxy; echo pods
+
+`up` also starts the MetalLB supervisor: installing MetalLB in the cluster (any way) runs its
+real controller and speakers (cluster/supervisor.py); and the data path: kube-proxy on every
+node, and a network namespace with an echo server for each pod labelled
+lab.baremetal.metallb/datapath=echo (cluster/datapath.py).
 
 `up` needs `labctl up --name NAME` first. See lab/cluster/README.md.
 """

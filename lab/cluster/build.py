@@ -286,6 +286,15 @@ def binaries() -> dict[str, Path]:
     return found
 
 
+def metallb_bin_dir() -> Path | None:
+    """The built MetalLB binaries' dir, without building or calling `go` (the supervisor
+    uses it: a cold build takes minutes). The newest complete build of METALLB_VERSION."""
+    prod = metallb_product()
+    found = [d for d in (cache_root() / "bin").glob(f"{prod.name}-{prod.version}-*")
+             if (d / ".stamp").is_file() and all((d / b).is_file() for b in prod.binaries)]
+    return max(found, key=lambda d: (d / ".stamp").stat().st_mtime) if found else None
+
+
 def kwok_stage_files() -> list[Path]:
     """kwok's upstream stage files in the module cache (downloaded on demand)."""
     info = mod_download("sigs.k8s.io/kwok", V.KWOK_VERSION)

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="build (or find cached) kube-*, etcd, kwok")
     b.add_argument("--metallb", action="store_true", help="also MetalLB's controller and speaker")
     default_name = os.environ.get("METALLB_LAB_NAME", "mlb")
-    for cmd in ("up", "down", "status", "kubectl", "metallb"):
+    for cmd in ("up", "down", "status", "kubectl", "metallb", "datapath"):
         p = sub.add_parser(cmd)
         p.add_argument("--name", default=default_name)
         if cmd == "up":
@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--timeout", type=float, default=180.0)
         if cmd == "status":
             p.add_argument("--json", action="store_true")
+        if cmd == "datapath":  # datapath.py: kube-proxy per node + echo pods
+            p.add_argument("--status", action="store_true", help="print the data path's status (JSON)")
         if cmd == "kubectl":
             p.add_argument("args", nargs=argparse.REMAINDER, help="kubectl arguments (after --)")
     args = ap.parse_args(argv)
@@ -43,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
             from . import metallb
             for line in metallb.up(args.name):
                 print(line)
+        elif args.cmd == "datapath":
+            from . import datapath
+            if args.status:
+                print(json.dumps(datapath.read_status(control.Cluster(args.name)), indent=1))
+            else:
+                for line in datapath.start(args.name):
+                    print(line)
         elif args.cmd == "kubectl":
             # the built kubectl with the root-namespace kubeconfig of this lab
             kcs = control.status(args.name)["kubeconfigs"]

@@ -47,7 +47,9 @@ from . import versions as V
 
 STATE_ROOT = Path("/run/metallb-lab")
 HEADER = "# Written by lab/clusterctl.py for lab {name}; removed by `clusterctl down`.\n"
-SERVICES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "relay")
+SERVICES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "relay",
+            "metallb-supervisor")
+INVENTORY_VARS = "lab_cluster.yml"  # the inventory source clusterctl owns beside labctl's hosts.yml
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
 
@@ -459,6 +461,14 @@ def up(name: str, inventory: Path | None = None, timeout: float = 180.0) -> list
                                f"kube-controller-manager log:\n{c.log_tail('kube-controller-manager')}")
         time.sleep(0.2)
     log(f"{n} nodes Ready ({time.monotonic() - t:.1f} s)")
+    if not c.pid("metallb-supervisor"):
+        # runs MetalLB's binaries for the MetalLB pods kwok runs (supervisor.py)
+        c.spawn("metallb-supervisor", [_python(), "-m", "cluster.supervisor", "--name", name],
+                env={"PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+                     "METALLB_LAB_CACHE": str(build.cache_root())})
+    # kube-proxy per node and the echo pods' namespaces (datapath.py); returns at once
+    from . import datapath
+    datapath.spawn(c)
 
     inventory.mkdir(parents=True, exist_ok=True)
     kc = inventory / "kubeconfig.yaml"
@@ -468,6 +478,13 @@ def up(name: str, inventory: Path | None = None, timeout: float = 180.0) -> list
     os.chmod(kc, 0o600)
     if str(kc) not in meta["kubeconfigs"]:
         meta["kubeconfigs"].append(str(kc))
+    # lab_kubeconfig/lab_kube_context for playbooks: a file of its own, since labctl owns
+    # group_vars/all.yml (and a group_vars/all/ dir would hide that file from Ansible)
+    iv = inventory / INVENTORY_VARS
+    iv.write_text(HEADER.format(name=name) + "all:\n  vars:\n"
+                  f"    lab_kubeconfig: {json.dumps(str(kc))}\n    lab_kube_context: lab\n")
+    if str(iv) not in meta.setdefault("inventory_files", []):
+        meta["inventory_files"].append(str(iv))
     c.save_meta(meta)
     return [f"cluster {name}: {n} nodes Ready, API https://{V.CONTROL_ADDRESS}:{V.API_PORT} "
             f"(root namespace: https://127.0.0.1:{port}), kubeconfig {kc}, "
@@ -484,14 +501,24 @@ def down(name: str) -> list[str]:
     # Reverse dependency order: the API server's clients first, then the API server, then
     # etcd. Signalled all at once, etcd's graceful stop waits for the API server's watch
     # streams while the API server waits for etcd: both sat out the whole grace period.
-    metallb_svcs = sorted(f.stem for f in (c.state / "pids").glob("metallb-*.pid")) if c.state.exists() else []
-    for svc in (*metallb_svcs, "relay", "kwok", "kube-scheduler", "kube-controller-manager",
+    from . import datapath  # issue 8: kube-proxies, echo pods, their namespaces, node rules
+    changes += datapath.down(c)
+    # The MetalLB supervisor next: it stops the processes it runs and brings the stand-in
+    # speakers back (~2 s); then whatever it left (it may have been killed), by PID.
+    pid = c.pid("metallb-supervisor")
+    if pid:
+        t = time.monotonic()
+        end_processes([pid], grace=20.0)
+        changes.append(f"stopped metallb-supervisor (pid {pid}, {time.monotonic() - t:.1f} s)")
+    pod_svcs = sorted(f.stem for f in (c.state / "pids").glob("pod-*.pid")) if c.state.exists() else []
+    for svc in (*pod_svcs, "relay", "kwok", "kube-scheduler", "kube-controller-manager",
                 "kube-apiserver", "etcd"):
         pid = c.pid(svc)
         if pid:
             t = time.monotonic()
             end_processes([pid])
             changes.append(f"stopped {svc} (pid {pid}, {time.monotonic() - t:.1f} s)")
+    changes += _standins_back(c)
     pids: list[int] = []
     ino = _netns_inode(c.netns_path)
     for _ in range(5):
@@ -508,7 +535,7 @@ def down(name: str) -> list[str]:
         if run(["ip", "-n", c.sw, "link", "show", V.CONTROL_HOST], check=False).returncode == 0:
             run(["ip", "-n", c.sw, "link", "del", V.CONTROL_HOST], check=False)
             changes.append(f"{c.sw}: veth {V.CONTROL_HOST}")
-    for kc in meta.get("kubeconfigs", []):
+    for kc in meta.get("kubeconfigs", []) + meta.get("inventory_files", []):
         p = Path(kc)
         with contextlib.suppress(OSError):
             if p.read_text().startswith(HEADER.format(name=name)):
@@ -518,6 +545,24 @@ def down(name: str) -> list[str]:
         shutil.rmtree(c.state)
         changes.append(f"state dir {c.state}")
     return changes or ["nothing to do"]
+
+
+def _standins_back(c: Cluster) -> list[str]:
+    """Stand-in speakers a killed supervisor left off (it restores them itself otherwise)."""
+    markers = sorted(c.lab_state.glob("hosts/node*/standin-off.json"))
+    if not markers:
+        return []
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from metallb_lab.lab import Lab
+    lab = Lab(c.name)
+    out = []
+    for m in markers:
+        try:
+            out.append(lab.standin_on(m.parent.name))
+        except Exception as e:  # noqa: BLE001 - the lab may be half gone; down goes on
+            m.unlink(missing_ok=True)
+            out.append(f"{m.parent.name}: stand-in marker removed, speaker not restarted ({e})")
+    return out
 
 
 def status(name: str) -> dict:
@@ -535,6 +580,8 @@ def status(name: str) -> dict:
             with contextlib.suppress(Exception):
                 st["version"] = api.get("/version").get("gitVersion")
     st["healthy"] = bool(st["present"] and all(st["services"].values()) and st["readyz"])
+    from .supervisor import read_status
+    st["metallb"] = read_status(c)
     return st
 
 
@@ -548,6 +595,20 @@ def format_status(st: dict) -> str:
     lines.append(f"  API {st['api']} in {st['netns']}; root namespace https://127.0.0.1:{st['relay_port']}")
     lines.append(f"  Ready nodes: {' '.join(st['ready_nodes']) or '-'}")
     lines += [f"  kubeconfig {k}" for k in st["kubeconfigs"]]
+    ml = st.get("metallb") or {}
+    if ml:
+        if ml.get("binaries", "ok") != "ok":
+            lines.append(f"  MetalLB: {ml['binaries']}")
+        if ml.get("problem"):
+            lines.append(f"  MetalLB supervisor: {ml['problem']}")
+        if not ml.get("pods"):
+            lines.append("  MetalLB pods: none (the supervisor starts them when MetalLB is installed)")
+        for p in ml.get("pods", []):
+            what = f"pid {p['pid']} in {p.get('netns', '?')}" if p.get("pid") else p["state"].upper()
+            why = f": {p['reason']}" if p.get("reason") else ""
+            lines.append(f"  MetalLB {p['component']:10} {p['namespace']}/{p['pod']} on {p['node'] or '-'}: {what}{why}")
+        if ml.get("standin_off"):
+            lines.append(f"  stand-in FRR speakers off (real speakers): {' '.join(ml['standin_off'])}")
     return "\n".join(lines)
 
 

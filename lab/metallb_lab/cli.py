@@ -86,7 +86,9 @@ def print_status(st: dict) -> None:
             frr_text = "running (" + ", ".join(d for d in frr if d != "watchfrr") + ")"
         else:
             frr_text = "partly running: " + ", ".join(f"{d}={p or '-'}" for d, p in frr.items())
-        if "speaker" in h:
+        if "speaker" in h and h["speaker"].get("standin", "on") != "on":
+            frr_text = f"stand-in speaker {h['speaker']['standin']}"
+        elif "speaker" in h:
             sp = h["speaker"]
             sessions = " ".join(f"{peer}={state}" for peer, state in sp["sessions"].items())
             frr_text += f"; AS{sp['asn']} {sessions}; announces {', '.join(sp['networks']) or 'nothing'}"

@@ -37,6 +37,7 @@ from .system import (LabError, alive, end_processes, is_mountpoint, mounts, ns_i
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GARP = Path(__file__).with_name("garp.py")
+STANDIN_OFF = "standin-off.json"  # in hosts/<node>/: the stand-in speaker is off on purpose
 
 
 def default_inventory(name: str) -> Path:
@@ -266,8 +267,54 @@ class Lab:
             if bfd_override is not None:
                 cfg.bfd = bfd_override
             cfg.save(hd / "speaker.json")
+            if self.standin_off_reason(host) is not None:
+                return []  # a real MetalLB speaker runs here: repair must not start FRR beside it
             done = self._apply_speaker(plan, host, cfg)
         return [f"{host.name}: FRR speaker {done}"] if done else []
+
+    # The stand-in is switched off while a real MetalLB speaker (lab/cluster/supervisor.py)
+    # runs on the node: both would open a BGP session to the router from the node's address.
+    # The marker file hosts/<node>/standin-off.json keeps `up` from restarting it and tells
+    # `status` it is off on purpose; `standin_on` removes it and starts FRR again.
+    def standin_off_reason(self, host: Host | str) -> str | None:
+        try:
+            return json.loads((self.host_dir(host) / STANDIN_OFF).read_text()).get("reason", "?")
+        except (OSError, ValueError):
+            return None
+
+    def standin_off(self, host_name: str, reason: str) -> str:
+        plan = self.plan()
+        host = plan.host(host_name)
+        if host.role != P.NODE:
+            raise LabError(f"{host_name} is not a node")
+        hd = self.host_dir(host)
+        with self._locked(hd / "speaker.lock"):
+            tmp = hd / f".{STANDIN_OFF}.tmp"
+            tmp.write_text(json.dumps({"reason": reason, "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}) + "\n")
+            os.replace(tmp, hd / STANDIN_OFF)
+            pids = [p for p in self.frr_pids(plan, host).values() if p]
+            if not pids:
+                return f"{host_name}: stand-in speaker off ({reason})"
+            # watchfrr first (it would restart the others), then the daemons: SIGTERM makes
+            # bgpd send a Cease NOTIFICATION, so the router drops the session at once instead
+            # of refusing the real speaker until its hold timer expires. (frrinit.sh stop
+            # does the same in ~6 s; this takes a fraction of a second.)
+            watchfrr = self.frr_pids(plan, host).get("watchfrr")
+            if watchfrr:
+                end_processes([watchfrr])
+            end_processes([p for p in self.frr_pids(plan, host).values() if p])
+        return f"{host_name}: stand-in speaker stopped ({reason})"
+
+    def standin_on(self, host_name: str) -> str:
+        plan = self.plan()
+        host = plan.host(host_name)
+        hd = self.host_dir(host)
+        with self._locked(hd / "speaker.lock"):
+            had = (hd / STANDIN_OFF).exists()
+            (hd / STANDIN_OFF).unlink(missing_ok=True)
+            cfg = frr.SpeakerConfig.load(hd / "speaker.json", plan.bfd)
+            done = self._apply_speaker(plan, host, cfg)
+        return f"{host_name}: stand-in speaker {done or 'running'}" + ("" if had else " (was not off)")
 
     def _restart_frr(self, plan: LabPlan, host: Host) -> None:
         pids = [p for p in self.frr_pids(plan, host).values() if p]
@@ -286,6 +333,10 @@ class Lab:
         hd = self.host_dir(host)
         with self._locked(hd / "speaker.lock"):
             cfg = frr.SpeakerConfig.load(hd / "speaker.json", plan.bfd)
+            off = self.standin_off_reason(host)
+            if off is not None:
+                raise LabError(f"the stand-in speaker on {host_name} is off: {off} runs there "
+                               "(it comes back when that speaker goes away)")
             if not self.frr_running(plan, host):
                 raise LabError(f"the speaker on {host_name} is not running; `labctl.py up --name {self.name}` restarts it")
             if action in ("announce", "withdraw"):
@@ -404,9 +455,11 @@ class Lab:
             }
             if h.role == P.NODE:
                 cfg = frr.SpeakerConfig.load(self.host_dir(h) / "speaker.json", plan.bfd)
+                off = self.standin_off_reason(h)
                 info["speaker"] = {"asn": cfg.asn, "router_asn": cfg.router_asn, "bfd": cfg.bfd,
                                    "hold": cfg.hold, "networks": cfg.networks,
-                                   "sessions": self._sessions(plan, h) if ns_ok else {}}
+                                   "standin": "on" if off is None else f"off: {off}",
+                                   "sessions": self._sessions(plan, h) if ns_ok and off is None else {}}
             return info
 
         with ThreadPoolExecutor(max_workers=len(plan.hosts)) as pool:
@@ -416,7 +469,7 @@ class Lab:
                     problems.append(f"{h.name}: namespaces missing")
                 if not info["processes"].get("sshd"):
                     problems.append(f"{h.name}: sshd not running")
-                if h.role == P.NODE and not all(info["frr"].values()):
+                if h.role == P.NODE and info["speaker"]["standin"] == "on" and not all(info["frr"].values()):
                     problems.append(f"{h.name}: speaker FRR not (fully) running")
         return {
             "name": self.name, "up": not problems, "state_dir": str(self.state),
