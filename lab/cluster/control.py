@@ -481,8 +481,14 @@ def up(name: str, inventory: Path | None = None, timeout: float = 180.0) -> list
     # lab_kubeconfig/lab_kube_context for playbooks: a file of its own, since labctl owns
     # group_vars/all.yml (and a group_vars/all/ dir would hide that file from Ansible)
     iv = inventory / INVENTORY_VARS
+    # MetalLB's release files as the Go module ships them, for installing it from the lab's
+    # playbooks (the version the lab has binaries for; downloaded once, then cached)
+    metallb_dir = Path(build.mod_download("go.universe.tf/metallb", V.METALLB_VERSION)["Dir"])
     iv.write_text(HEADER.format(name=name) + "all:\n  vars:\n"
-                  f"    lab_kubeconfig: {json.dumps(str(kc))}\n    lab_kube_context: lab\n")
+                  f"    lab_kubeconfig: {json.dumps(str(kc))}\n    lab_kube_context: lab\n"
+                  f"    lab_metallb_version: {V.METALLB_VERSION}\n"
+                  f"    lab_metallb_manifests: {json.dumps(str(metallb_dir / 'config' / 'manifests'))}\n"
+                  f"    lab_metallb_chart: {json.dumps(str(metallb_dir / 'charts' / 'metallb'))}\n")
     if str(iv) not in meta.setdefault("inventory_files", []):
         meta["inventory_files"].append(str(iv))
     c.save_meta(meta)

@@ -20,7 +20,8 @@ description:
   - Reports, per target, how many requests each pod and node answered, which source addresses the pods saw, and whether
     the client's own address was preserved. With O(targets[].policy) given, it also says what breaks the policy's
     promise (Cluster - SNAT, the pods never see the client; Local - the client's address, only announcing nodes answer;
-    ClientIP affinity - one pod).
+    ClientIP affinity - one pod per announcing node, since kube-proxy keeps the affinity per node and ECMP spreads a
+    client's connections over the nodes).
   - Run it on a client outside the cluster (not on a node). Read-only; never changed.
 options:
   targets:

@@ -64,6 +64,10 @@ def test_errors_are_counted_not_fatal():
     ("Local", "None", [("demo/a", "node2", "198.51.100.12")], ["node2"], "instead of the client's address"),
     ("Cluster", "ClientIP", [("demo/a", "node1", "198.51.100.11"), ("demo/b", "node2", "198.51.100.11")], [], "2 pods answered"),
     ("Cluster", "ClientIP", [("demo/a", "node1", "198.51.100.11")], [], None),
+    # BGP, ECMP over two nodes: affinity holds per node, so two pods for one client are fine, three are not
+    ("Local", "ClientIP", [("demo/a", "node1", CLIENT), ("demo/b", "node3", CLIENT)], ["node1", "node3"], None),
+    ("Local", "ClientIP", [("demo/a", "node1", CLIENT), ("demo/b", "node3", CLIENT), ("demo/c", "node3", CLIENT)],
+     ["node1", "node3"], "3 pods answered one client (at most 2"),
     ("Cluster", "None", [None], [], "no answer to 6 request(s)"),
 ])
 def test_expectations(policy, affinity, answers, announcing, problem):
