@@ -1,0 +1,31 @@
+# Copyright: baremetal.metallb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The install options as Helm chart values (cases in the YAML file beside)."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import yaml
+
+from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.helm import helm_values
+from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.options import OptionsError
+
+CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_release_manifest_helm.yaml").read_text())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_helm_values(case):
+    assert helm_values(case["options"], case["flavour"]) == case["values"]
+
+
+def test_unknown_flavour_names_the_variable():
+    with pytest.raises(ValueError, match="metallb_install_flavour: 'bird' is not one of native, frr, frr-k8s"):
+        helm_values({}, "bird")
+
+
+def test_options_are_checked_as_for_the_manifest():
+    with pytest.raises(OptionsError, match=r"metallb_install_speaker_tolerations\[0\]"):
+        helm_values({"speaker_tolerations": [{"key": "a", "operator": "Sometimes"}]})
