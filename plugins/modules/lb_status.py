@@ -116,7 +116,7 @@ services:
       description: Each assigned address to the IPAddressPool holding it (null when none does).
       type: dict
     address_from_expected_pool:
-      description: Whether every address comes from O(services[].expected_pool); null when there is nothing to compare.
+      description: Whether every address comes from RV(services[].expected_pool); null when there is nothing to compare.
       type: bool
     external_traffic_policy:
       description: C(Cluster) or C(Local).

@@ -291,7 +291,7 @@ def test_a_webhook_that_does_not_answer_is_retried(kube):
         _point_pool_webhook_at(kube, "metallb-webhook-service")
     out = "".join(lines)
     assert proc.returncode == 0, out
-    assert "FAILED - RETRYING" in out and "failed calling webhook" not in out.split("PLAY RECAP")[-1], out
+    assert "FAILED - RETRYING" in out and "failed calling webhook" not in out.rsplit("PLAY RECAP", maxsplit=1)[-1], out
     assert objects(kube, "IPAddressPool")["l2-pool"]["spec"]["addresses"] == ["198.51.100.200-198.51.100.219"]
 
 

@@ -96,4 +96,3 @@ def expectations(policy: str, affinity: str, announcing: list[str], endpoint_nod
     if unknown and endpoint_nodes:
         problems.append(f"answers from {', '.join(unknown)}, which have no ready endpoint")
     return problems
-

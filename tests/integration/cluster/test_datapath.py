@@ -295,7 +295,7 @@ def test_session_affinity_client_ip_pins_one_pod(cluster):
     vip = vip_of(core, "echo-aff")
     first_answer(lab, vip)
     answers = ask(lab, vip, 50)
-    pods, _, _ = report(f"sessionAffinity ClientIP, {vip}, 50 new connections", answers)
+    pods = report(f"sessionAffinity ClientIP, {vip}, 50 new connections", answers)[0]
     assert sum(pods.values()) == 50 and len(pods) == 1, pods
 
 

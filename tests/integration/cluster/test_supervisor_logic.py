@@ -98,7 +98,7 @@ def test_volumes_mounted_at_their_path_in_a_private_overlay(tmp_path):
     vol = tmp_path / "vol"
     mounts = [("/etc/metallb-lab-test/memberlist", vol / "b"), ("/etc/metallb-lab-test", vol / "a"),
               ("/etc/ml_secret_key_lab_test", vol / "c"), ("/tmp", vol / "d")]
-    for _, d in mounts:
+    for dummy, d in mounts:
         d.mkdir(parents=True)
     script = pp.mount_script(mounts).splitlines()
     upper = pp.dir / "overlay" / "0" / "upper"

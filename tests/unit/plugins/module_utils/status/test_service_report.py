@@ -18,7 +18,10 @@ CASES = yaml.safe_load((pathlib.Path(__file__).with_suffix(".yaml")).read_text()
 def _objects(case: dict) -> dict:
     nodes = case.get("nodes") or {"node1": {}, "node2": {}, "node3": {}}
     speakers = case.get("speakers", list(nodes))
-    meta = lambda name, **extra: dict({"name": name, "namespace": "metallb-system"}, **extra)  # noqa: E731
+
+    def meta(name, **extra):
+        return dict({"name": name, "namespace": "metallb-system"}, **extra)
+
     service = case["service"]
     annotations = {"metallb.io/address-pool": service["pool"]} if service.get("pool") else {}
     return {
@@ -40,8 +43,9 @@ def _objects(case: dict) -> dict:
         "bgp_advertisements": [{"metadata": meta(ad["name"]), "spec": {"ipAddressPools": ad.get("pools", []),
                                                                        "nodeSelectors": ad.get("node_selectors", [])}}
                                for ad in case.get("bgp_ads", [])],
-        "bgp_peers": [{"metadata": meta(p["name"]), "spec": {"peerAddress": "198.51.100.1", "myASN": 64500, "peerASN": 64501,
-                                                            "nodeSelectors": p.get("node_selectors", [])}}
+        "bgp_peers": [{"metadata": meta(p["name"]),
+                       "spec": {"peerAddress": "198.51.100.1", "myASN": 64500, "peerASN": 64501,
+                                "nodeSelectors": p.get("node_selectors", [])}}
                       for p in case.get("peers", [])],
         "l2_statuses": [{"metadata": meta("l2-x", labels={"metallb.io/service-name": "web",
                                                           "metallb.io/service-namespace": "demo"}),
