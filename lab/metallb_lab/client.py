@@ -127,10 +127,12 @@ def _ansible_playbook() -> str:
     return str(venv) if venv.exists() else shutil.which("ansible-playbook") or "ansible-playbook"
 
 
-def run_playbook(playbook: Path | str, inventory: Path | str, extra_vars: dict | None = None, *,
+def run_playbook(playbook: Path | str, inventory: Path | str | None, extra_vars: dict | None = None, *,
                  check: bool = False, diff: bool = False, limit: str | None = None, args=(),
-                 expect_failure: bool | None = False, timeout: float = 900) -> PlaybookRun:
-    """ansible-playbook from the repo root; ``check``/``diff`` are its --check/--diff.
+                 expect_failure: bool | None = False, timeout: float = 900,
+                 cwd: Path | str | None = None, env: dict | None = None) -> PlaybookRun:
+    """ansible-playbook from the repo root (or ``cwd``); ``check``/``diff`` are its --check/--diff;
+    no ``-i`` when ``inventory`` is None; ``env`` is added to the environment.
 
     Raises LabCommandError when the run fails, or with ``expect_failure`` when it
     succeeds; ``expect_failure=None`` returns any outcome for the caller to judge.
@@ -139,7 +141,7 @@ def run_playbook(playbook: Path | str, inventory: Path | str, extra_vars: dict |
     playbook = Path(playbook)
     if not playbook.is_absolute() and not playbook.exists():
         playbook = REPO_ROOT / playbook
-    argv = [_ansible_playbook(), "-i", str(inventory), str(playbook), *args]
+    argv = [_ansible_playbook(), *(["-i", str(inventory)] if inventory is not None else []), str(playbook), *args]
     if check:
         argv.append("--check")
     if diff:
@@ -151,8 +153,8 @@ def run_playbook(playbook: Path | str, inventory: Path | str, extra_vars: dict |
             json.dump(extra_vars, vars_file)
             vars_file.flush()
             argv += ["-e", f"@{vars_file.name}"]
-        cp = subprocess.run(argv, cwd=REPO_ROOT, env=ansible_env(), capture_output=True, text=True,
-                            timeout=timeout, check=False)
+        cp = subprocess.run(argv, cwd=cwd or REPO_ROOT, env={**ansible_env(), **(env or {})}, capture_output=True,
+                            text=True, timeout=timeout, check=False)
     result = PlaybookRun(cp.returncode, cp.stdout, cp.stderr, parse_recap(cp.stdout))
     if expect_failure and cp.returncode == 0:
         raise LabCommandError(f"{playbook.name} was expected to fail but succeeded:\n{result}")

@@ -12,39 +12,25 @@ input (fails naming the variable, before any file is written).
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
 import re
-import subprocess
-import sys
 
 import pytest
 import yaml
 
+from metallb_lab.client import PlaybookRun, run_playbook
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TARGET = ROOT / "tests" / "integration" / "targets" / "lb_workload_render"
-ANSIBLE_PLAYBOOK = pathlib.Path(sys.executable).with_name("ansible-playbook")
 SEEDS = yaml.safe_load((TARGET / "seeds.yml").read_text())
 FILES = ["demo_api-server.yaml", "demo_stateful-api.yaml", "demo_web-cluster.yaml", "demo_web-local.yaml"]
 
 
-def _playbook(tmp_path: pathlib.Path, render_dir: pathlib.Path | None, *args: str, extra: dict | None = None) -> subprocess.CompletedProcess:
+def _playbook(tmp_path: pathlib.Path, render_dir: pathlib.Path | None, *args: str, extra: dict | None = None) -> PlaybookRun:
     # TMPDIR: kubernetes.core's discovery cache stays in the test's directory.
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), TMPDIR=str(tmp_path))
-    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".build" / "collections"))
-    command = [str(ANSIBLE_PLAYBOOK), str(TARGET / "playbook.yml"), "-e", json.dumps({"lb_workload_render_dir": str(render_dir or "")})]
-    if extra is not None:
-        extra_file = tmp_path / f"extra-{len(list(tmp_path.glob('extra-*')))}.json"
-        extra_file.write_text(json.dumps(extra))
-        command += ["-e", f"@{extra_file}"]
-    return subprocess.run([*command, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-
-
-def _recap(run: subprocess.CompletedProcess) -> dict:
-    match = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", run.stdout)
-    assert match, run.stdout + run.stderr
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups()), strict=True))
+    variables = {"lb_workload_render_dir": str(render_dir or ""), **(extra or {})}
+    return run_playbook(TARGET / "playbook.yml", None, variables, args=args, expect_failure=None,
+                        env={"TMPDIR": str(tmp_path)})
 
 
 def _objects(path: pathlib.Path) -> dict:
@@ -65,13 +51,13 @@ def rendered(tmp_path):
     """The seeds rendered once into a fresh directory."""
     render_dir = tmp_path / "manifests"
     run = _playbook(tmp_path, render_dir)
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.rc == 0, run.stdout + run.stderr
     return render_dir, run
 
 
 def test_create_writes_one_file_per_workload(rendered):
     render_dir, run = rendered
-    assert _recap(run)["changed"] == 2  # the directory, and the loop over the files
+    assert run.changed == 2  # the directory, and the loop over the files
     assert sorted(path.name for path in render_dir.iterdir()) == FILES
 
     web = _objects(render_dir / "demo_web-local.yaml")
@@ -101,8 +87,8 @@ def test_rerun_is_unchanged(tmp_path, rendered):
     render_dir, dummy = rendered
     before = _snapshot(render_dir)
     again = _playbook(tmp_path, render_dir)
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert _recap(again)["changed"] == 0
+    assert again.rc == 0, again.stdout + again.stderr
+    assert again.changed == 0
     assert _snapshot(render_dir) == before
 
 
@@ -110,8 +96,8 @@ def test_changing_replicas_changes_one_file_and_the_diff_shows_it(tmp_path, rend
     render_dir, dummy = rendered
     before = _snapshot(render_dir)
     run = _playbook(tmp_path, render_dir, "--diff", extra=_with_replicas("web-local", 5))
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert _recap(run)["changed"] == 1
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.changed == 1
     assert "-  replicas: 3\n+  replicas: 5" in run.stdout
     assert "changed: [localhost] => (item=demo/web-local)" in run.stdout
     after = _snapshot(render_dir)
@@ -123,8 +109,8 @@ def test_check_mode_reports_the_change_without_writing(tmp_path, rendered):
     render_dir, dummy = rendered
     before = _snapshot(render_dir)
     run = _playbook(tmp_path, render_dir, "--check", "--diff", extra=_with_replicas("api-server", 1))
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert _recap(run)["changed"] == 1
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.changed == 1
     assert "-  replicas: 3\n+  replicas: 1" in run.stdout
     assert _snapshot(render_dir) == before
 
@@ -132,8 +118,8 @@ def test_check_mode_reports_the_change_without_writing(tmp_path, rendered):
 def test_check_mode_on_a_fresh_directory_creates_nothing(tmp_path):
     render_dir = tmp_path / "not-yet"
     run = _playbook(tmp_path, render_dir, "--check")
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert _recap(run)["changed"] == 2
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.changed == 2
     assert not render_dir.exists()
 
 
@@ -143,15 +129,15 @@ def test_removed_workload_loses_its_file_and_foreign_files_stay(tmp_path, render
     (render_dir / "other.yaml").write_text("# hand-written\napiVersion: v1\nkind: ConfigMap\n")
     workloads = [w for w in SEEDS["lb_workload_workloads"] if w["name"] != "web-cluster"]
     run = _playbook(tmp_path, render_dir, "--diff", extra={"lb_workload_workloads": workloads})
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert _recap(run)["changed"] == 1
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.changed == 1
     assert "state: absent" in run.stdout
     names = sorted(path.name for path in render_dir.iterdir())
     assert names == sorted([name for name in FILES if name != "demo_web-cluster.yaml"] + ["kustomization.yaml", "other.yaml"])
 
     # Removing the last workloads empties the directory of our files only.
     run = _playbook(tmp_path, render_dir, extra={"lb_workload_workloads": []})
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.rc == 0, run.stdout + run.stderr
     assert sorted(path.name for path in render_dir.iterdir()) == ["kustomization.yaml", "other.yaml"]
 
 
@@ -207,8 +193,8 @@ def test_bad_input_fails_naming_the_variable_before_any_file(tmp_path, extra, te
     render_dir = tmp_path / "manifests"
     run = _playbook(tmp_path, render_dir, extra=extra)
     output = run.stdout + run.stderr
-    assert run.returncode != 0
-    assert _recap(run)["changed"] == 0
+    assert run.rc != 0
+    assert run.changed == 0
     flat = re.sub(r"\s+", " ", output)
     for text in texts:
         assert text in flat, output
@@ -228,7 +214,7 @@ def test_fatal_findings_stop_before_any_file(tmp_path):
         },
     }
     run = _playbook(tmp_path, render_dir, extra=extra)
-    assert run.returncode != 0
+    assert run.rc != 0
     flat = re.sub(r"\s+", " ", run.stdout)
     assert "[warning] l2_local_fewer_replicas_than_nodes (demo/web-local): In layer2 mode with Local" in flat
     assert "lb_workload: 1 finding(s) match lb_workload_fail_on (error, l2_local_fewer_replicas_than_nodes); nothing was rendered or applied" in flat

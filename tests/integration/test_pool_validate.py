@@ -5,38 +5,30 @@
 
 from __future__ import annotations
 
-import os
-import pathlib
-import subprocess
-import sys
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-ANSIBLE_PLAYBOOK = pathlib.Path(sys.executable).with_name("ansible-playbook")
+from metallb_lab.client import run_playbook
 
 
-def _playbook(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".build" / "collections"))
-    return subprocess.run([str(ANSIBLE_PLAYBOOK), *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+def _playbook(playbook: str, inventory: str | None = None, *args: str):
+    return run_playbook(playbook, inventory, args=args, expect_failure=None)
 
 
 def test_pool_validate_target():
     run = _playbook("tests/integration/targets/pool_validate/playbook.yml")
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.rc == 0, run.stdout + run.stderr
     assert "failed=0" in run.stdout and "changed=0" in run.stdout
 
 
 def test_validate_playbook_on_the_example_inventory():
-    run = _playbook("-i", "inventories/example", "playbooks/validate.yml", "--check")
-    assert run.returncode == 0, run.stdout + run.stderr
+    run = _playbook("playbooks/validate.yml", "inventories/example", "--check")
+    assert run.rc == 0, run.stdout + run.stderr
     assert "3 pool(s) valid" in run.stdout
     assert "production-pool" in run.stdout and "203.0.113.0/26" in run.stdout
 
 
 def test_validate_playbook_fails_on_a_bad_pool_before_anything_else():
     run = _playbook(
-        "-i", "inventories/example", "playbooks/validate.yml",
+        "playbooks/validate.yml", "inventories/example",
         "-e", '{"metallb_pools": [{"name": "x", "addresses": ["198.51.100.13"]}]}',
     )
-    assert run.returncode != 0
+    assert run.rc != 0
     assert "contains node address 198.51.100.13" in run.stdout

@@ -13,7 +13,6 @@ inventories give the roles variables their argument specs accept.
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import re
 import subprocess
@@ -21,6 +20,8 @@ import sys
 
 import pytest
 import yaml
+
+from metallb_lab.client import PlaybookRun, ansible_env, run_playbook
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PLAYBOOK = ROOT / "playbooks" / "render.yml"
@@ -42,23 +43,11 @@ EXPECTED = {
 }
 
 
-def _env(tmp_path: pathlib.Path, cwd: pathlib.Path) -> dict:
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), TMPDIR=str(tmp_path), PWD=str(cwd))
-    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".build" / "collections"))
-    return env
-
-
-def _render(tmp_path, example: str, *args: str, render_dir: pathlib.Path | None = None, cwd: pathlib.Path = ROOT):
-    command = [str(BIN / "ansible-playbook"), "-i", str(EXAMPLES / example), str(PLAYBOOK), *args]
-    if render_dir is not None:
-        command += ["-e", json.dumps({"render_dir": str(render_dir)})]
-    return subprocess.run(command, cwd=cwd, env=_env(tmp_path, cwd), capture_output=True, text=True, check=False)
-
-
-def _recap(run: subprocess.CompletedProcess) -> dict:
-    match = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", run.stdout)
-    assert match, run.stdout + run.stderr
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups()), strict=True))
+def _render(tmp_path, example: str, *args: str, render_dir: pathlib.Path | None = None, cwd: pathlib.Path = ROOT) -> PlaybookRun:
+    # PWD: the playbook takes a relative render_dir from where ansible-playbook started
+    variables = {"render_dir": str(render_dir)} if render_dir is not None else None
+    return run_playbook(PLAYBOOK, EXAMPLES / example, variables, args=args, expect_failure=None, cwd=cwd,
+                        env={"TMPDIR": str(tmp_path), "PWD": str(cwd)})
 
 
 def _objects(path: pathlib.Path) -> dict:
@@ -73,13 +62,13 @@ def _snapshot(render_dir: pathlib.Path) -> dict:
 def rendered(request, tmp_path):
     render_dir = tmp_path / "out"
     run = _render(tmp_path, request.param, render_dir=render_dir)
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.rc == 0, run.stdout + run.stderr
     return request.param, render_dir, run
 
 
 def test_render_writes_the_seeds_services(rendered):
     example, render_dir, run = rendered
-    assert _recap(run)["changed"] == 2  # the directory, and the loop over the files
+    assert run.changed == 2  # the directory, and the loop over the files
     assert sorted(path.name for path in render_dir.iterdir()) == sorted(EXPECTED[example])
     for file_name, (name, policy, annotations) in EXPECTED[example].items():
         objects = _objects(render_dir / file_name)
@@ -94,7 +83,7 @@ def test_render_writes_the_seeds_services(rendered):
 def test_bgp_local_services_stay_on_the_edge_nodes_and_affinity_is_kept(tmp_path):
     render_dir = tmp_path / "out"
     run = _render(tmp_path, "bgp", render_dir=render_dir)
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.rc == 0, run.stdout + run.stderr
     stateful = _objects(render_dir / "default_stateful-api.yaml")
     assert stateful["Service", "stateful-api"]["spec"]["sessionAffinity"] == "ClientIP"
     assert stateful["Service", "stateful-api"]["spec"]["sessionAffinityConfig"] == {"clientIP": {"timeoutSeconds": 10800}}
@@ -119,8 +108,8 @@ def test_rerun_changes_nothing(tmp_path, rendered):
     example, render_dir, dummy = rendered
     before = _snapshot(render_dir)
     again = _render(tmp_path, example, render_dir=render_dir)
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert _recap(again)["changed"] == 0
+    assert again.rc == 0, again.stdout + again.stderr
+    assert again.changed == 0
     assert _snapshot(render_dir) == before
 
 
@@ -128,8 +117,8 @@ def test_rerun_changes_nothing(tmp_path, rendered):
 def test_check_mode_writes_nothing(tmp_path, example):
     render_dir = tmp_path / "out"
     run = _render(tmp_path, example, "--check", "--diff", render_dir=render_dir)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert _recap(run)["changed"] == 2
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.changed == 2
     assert not render_dir.exists()
 
 
@@ -137,7 +126,7 @@ def test_default_render_dir_is_rendered_where_the_run_starts(tmp_path):
     start = tmp_path / "start"
     start.mkdir()
     run = _render(tmp_path, "l2", cwd=start)
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.rc == 0, run.stdout + run.stderr
     assert sorted(path.name for path in (start / "rendered").iterdir()) == sorted(EXPECTED["l2"])
     assert f"rendered into {start}/rendered:" in run.stdout
 
@@ -147,7 +136,7 @@ def test_invalid_pool_stops_before_any_file(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"metallb_pools": [{"name": "lan-vips", "protocol": "layer2", "addresses": ["198.51.100.5/24"]}]}))
     run = _render(tmp_path, "l2", "-e", f"@{bad}", render_dir=render_dir)
-    assert run.returncode != 0
+    assert run.rc != 0
     assert "host bits are set" in run.stdout
     assert not render_dir.exists()
 
@@ -171,16 +160,15 @@ def test_inventory_values_pass_the_roles_argument_specs(tmp_path, example, targe
     playbook = tmp_path / "validate.yml"
     playbook.write_text(VALIDATE)
     extra = {"target": target, "spec_file": str(ROOT / "roles" / role / "meta" / "argument_specs.yml")}
-    command = [str(BIN / "ansible-playbook"), "-i", str(EXAMPLES / example), str(playbook), "-e", json.dumps(extra)]
-    run = subprocess.run(command, cwd=ROOT, env=_env(tmp_path, ROOT), capture_output=True, text=True, check=False)
-    assert run.returncode == 0, run.stdout + run.stderr
+    run = run_playbook(playbook, EXAMPLES / example, extra, expect_failure=None, env={"TMPDIR": str(tmp_path)})
+    assert run.rc == 0, run.stdout + run.stderr
     assert re.search(r"(localhost|router)\s+:\s+ok=1\s+changed=0\s+unreachable=0\s+failed=0", run.stdout), run.stdout
 
 
 def test_bgp_router_values_of_the_bgp_example(tmp_path):
     command = [str(BIN / "ansible"), "-i", str(EXAMPLES / "bgp"), "router", "-m", "ansible.builtin.debug",
                "-a", "msg={{ [bgp_router_asn, bgp_router_node_asn, bgp_router_router_id, groups[bgp_router_neighbor_group]] | to_json }}"]
-    run = subprocess.run(command, cwd=ROOT, env=_env(tmp_path, ROOT), capture_output=True, text=True, check=False)
+    run = subprocess.run(command, cwd=ROOT, env={**ansible_env(), "TMPDIR": str(tmp_path)}, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     # Integers (not strings), so that the role's int options take them as they are.
     assert """msg: '[64501, 64500, "198.51.100.1", ["node1", "node2", "node3"]]'""" in run.stdout, run.stdout
