@@ -69,7 +69,7 @@ def kube_lab(request):
 
     opts = {"base": "kl", "nodes": 3, "metallb": False, **getattr(request.module, "KUBE_LAB", {})}
     clusterctl = [sys.executable, str(Path(__file__).resolve().parents[2] / "lab" / "clusterctl.py")]
-    name = unique_name(opts["base"])
+    name = os.environ.get("KUBE_LAB_NAME") or unique_name(opts["base"])  # KUBE_LAB_NAME: one name, for debugging
     lab = LabClient.fresh(name, nodes=opts["nodes"])
     try:
         steps = [["up", "--name", name]] + ([["metallb", "--name", name]] if opts["metallb"] else [])

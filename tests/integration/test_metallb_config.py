@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """metallb_config against the lab's real API server and real MetalLB v0.16.1 (webhook really called).
 
-A lab of its own (``METALLB_CONFIG_LAB`` or a unique name), in the pattern: check mode on a
+A lab of its own (the ``kube_lab`` fixture: a unique name, or ``KUBE_LAB_NAME``), in the pattern: check mode on a
 cluster without MetalLB (lists what it would create) -> apply without MetalLB (clear error)
 -> MetalLB installed while the role runs (webhook race: retried) -> repeat (changed=0) ->
 check+diff (changed=0, quiet) -> password never in output -> password change -> update ->
@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,14 +24,15 @@ from pathlib import Path
 import pytest
 
 kubernetes = pytest.importorskip("kubernetes")
-from kubernetes import client as k8s, config as k8s_config  # noqa: E402
+from kubernetes import client as k8s  # noqa: E402
 from kubernetes.client.rest import ApiException  # noqa: E402
 
-from metallb_lab.client import LabClient, _ansible_playbook, ansible_env, run_playbook, unique_name  # noqa: E402
+from metallb_lab.client import _ansible_playbook, ansible_env, run_playbook  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = REPO / "tests" / "integration" / "targets" / "metallb_config" / "playbook.yml"
 CLUSTERCTL = [sys.executable, str(REPO / "lab" / "clusterctl.py")]
+KUBE_LAB = {"base": "mcf"}
 NS = "metallb-system"
 PASSWORD = "Zq7-not-in-any-log"
 PLURALS = {
@@ -60,17 +60,8 @@ CONFIG = {
 
 
 @pytest.fixture(scope="module")
-def kube():
-    name = os.environ.get("METALLB_CONFIG_LAB") or unique_name("mcf")
-    lab = LabClient.fresh(name, nodes=3)
-    try:
-        subprocess.run([*CLUSTERCTL, "up", "--name", name], check=True, capture_output=True, text=True, timeout=900)
-        kubeconfig = lab.inventory / "kubeconfig.yaml"
-        yield {"name": name, "lab": lab, "kubeconfig": kubeconfig,
-               "api": k8s_config.new_client_from_config(config_file=str(kubeconfig))}
-    finally:
-        subprocess.run([*CLUSTERCTL, "down", "--name", name], capture_output=True, check=False)
-        lab.down()
+def kube(kube_lab):
+    return kube_lab
 
 
 def play(kube, config: dict | None = None, **kwargs):

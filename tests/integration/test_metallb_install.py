@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """metallb_install against the lab's real Kubernetes API server (lab/clusterctl.py).
 
-A lab and cluster of its own (``h6i<pid>``). MetalLB v0.16.1's release manifest and Helm
+A lab and cluster of its own (the ``kube_lab`` fixture). MetalLB v0.16.1's release manifest and Helm
 chart come from the Go module cache (never copied into the repo), and the lab's supervisor
 runs the real controller and speakers for the pods kwok "runs", so the webhook answers.
 
@@ -28,12 +28,13 @@ import pytest
 import yaml
 
 kubernetes = pytest.importorskip("kubernetes")
-from kubernetes import client as k8s, config as k8s_config  # noqa: E402
+from kubernetes import client as k8s  # noqa: E402
 from kubernetes.client.rest import ApiException  # noqa: E402
 
-from metallb_lab.client import LabClient, run_playbook, unique_name  # noqa: E402
+from metallb_lab.client import run_playbook  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
+KUBE_LAB = {"base": "mins"}
 PLAYBOOK = REPO / "tests" / "integration" / "targets" / "metallb_install" / "playbook.yml"
 CLUSTERCTL = [sys.executable, str(REPO / "lab" / "clusterctl.py")]
 VERSION = "v0.16.1"  # lab/cluster/versions.py METALLB_VERSION: the binaries the supervisor runs
@@ -56,22 +57,9 @@ def metallb_module_dir() -> Path:
 
 
 @pytest.fixture(scope="module")
-def kube():
-    name = unique_name("h6i")
-    lab = LabClient.fresh(name, nodes=3)
-    try:
-        t = time.monotonic()
-        subprocess.run([*CLUSTERCTL, "up", "--name", name], check=True, capture_output=True, text=True, timeout=900)
-        TIMES["clusterctl up"] = time.monotonic() - t
-        kubeconfig = lab.inventory / "kubeconfig.yaml"
-        module = metallb_module_dir()
-        yield {"lab": lab, "name": name, "kubeconfig": kubeconfig, "module": module,
-               "manifest": module / "config" / "manifests" / "metallb-native.yaml",
-               "api": k8s_config.new_client_from_config(config_file=str(kubeconfig))}
-    finally:
-        subprocess.run([*CLUSTERCTL, "down", "--name", name], capture_output=True, check=False)
-        lab.down()
-        print("\n[times] " + ", ".join(f"{k} {v:.1f} s" for k, v in TIMES.items()), flush=True)
+def kube(kube_lab):
+    module = metallb_module_dir()
+    return {**kube_lab, "module": module, "manifest": module / "config" / "manifests" / "metallb-native.yaml"}
 
 
 def play(kube, extra: dict | None = None, *, key: str | None = None, **kwargs):
