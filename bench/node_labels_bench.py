@@ -233,7 +233,7 @@ def main() -> int:
     try:
         subprocess.run([*CLUSTERCTL, "up", "--name", args.lab, "--inventory", str(lab.inventory)],
                        check=True, capture_output=True, text=True, timeout=900)
-        kubeconfig = lab.inventory / "kubeconfig.yaml"
+        kubeconfig = lab.inventory / ".kubeconfig"
         api, metrics = core(kubeconfig), ApiMetrics(kubeconfig)
         print(f"lab {args.lab}: cluster up in {time.monotonic() - t0:.1f} s")
         t1 = time.monotonic()

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--name", default=default_name)
         if cmd == "up":
             p.add_argument("--inventory", type=Path, default=None,
-                           help="where kubeconfig.yaml goes (default: the lab's inventory dir)")
+                           help="where .kubeconfig and lab_cluster.yml go (default: the lab's inventory dir)")
             p.add_argument("--timeout", type=float, default=180.0)
         if cmd == "status":
             p.add_argument("--json", action="store_true")

@@ -471,7 +471,7 @@ def up(name: str, inventory: Path | None = None, timeout: float = 180.0) -> list
     datapath.spawn(c)
 
     inventory.mkdir(parents=True, exist_ok=True)
-    kc = inventory / "kubeconfig.yaml"
+    kc = inventory / ".kubeconfig"
     fd = os.open(kc, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(inventory_kubeconfig(c, port))

@@ -77,7 +77,7 @@ def kube_lab(request):
             done = subprocess.run([*clusterctl, *step], capture_output=True, text=True, timeout=900, check=False)
             if done.returncode != 0:
                 pytest.fail(f"clusterctl {' '.join(step)} failed:\n{done.stdout}\n{done.stderr}")
-        kubeconfig = lab.inventory / "kubeconfig.yaml"
+        kubeconfig = lab.inventory / ".kubeconfig"
         yield {"lab": lab, "name": name, "kubeconfig": kubeconfig,
                "api": k8s_config.new_client_from_config(config_file=str(kubeconfig))}
     finally:

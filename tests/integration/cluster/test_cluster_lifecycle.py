@@ -82,7 +82,7 @@ def cluster(tmp_path_factory):
         timed("clusterctl up", [*CLUSTERCTL, "up", "--name", NAME, "--inventory", str(inv)])
         st = json.loads(subprocess.run([*CLUSTERCTL, "status", "--name", NAME, "--json"],
                                        capture_output=True, text=True, check=False).stdout)
-        yield {"inventory": inv, "kubeconfig": inv / "kubeconfig.yaml", "status": st}
+        yield {"inventory": inv, "kubeconfig": inv / ".kubeconfig", "status": st}
     finally:
         # also when a test failed; no-ops after test_down
         subprocess.run([*CLUSTERCTL, "down", "--name", NAME], capture_output=True, check=False)

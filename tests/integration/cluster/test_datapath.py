@@ -73,7 +73,7 @@ def cluster(tmp_path_factory):
         timed("clusterctl up", [*CLUSTERCTL, "up", "--name", NAME, "--inventory", str(inv)])
         timed("clusterctl metallb", [*CLUSTERCTL, "metallb", "--name", NAME])
         timed("clusterctl datapath (kube-proxy healthy on every node)", [*CLUSTERCTL, "datapath", "--name", NAME])
-        api = k8s_config.new_client_from_config(config_file=str(inv / "kubeconfig.yaml"))
+        api = k8s_config.new_client_from_config(config_file=str(inv / ".kubeconfig"))
         lab = LabClient(NAME, inv)
         yield {"api": api, "lab": lab, "core": k8s.CoreV1Api(api), "apps": k8s.AppsV1Api(api),
                "co": k8s.CustomObjectsApi(api)}
