@@ -178,6 +178,8 @@ bench: setup collection
 	python bench/pool_validate_bench.py
 	python bench/leader_verify_bench.py
 	python bench/bgp_convergence.py
+	python bench/node_labels_bench.py
+	python bench/site_rerun_bench.py
 
 # ---------------------------------------------------------------- clean
 .PHONY: clean
