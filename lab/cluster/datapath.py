@@ -54,6 +54,7 @@ POLL = 0.5
 LABEL = "lab.baremetal.metallb/datapath"
 LABEL_VALUE = "echo"
 DEFAULT_PORT = 8080
+ECHO_READY_TIMEOUT = 10.0  # seconds for a started echo server to listen
 ROUTE_PROTO = "200"  # marks the inter-node pod routes this service adds
 KUBE_PROXY_SA = ("kube-system", "kube-proxy")
 BINDING = "lab-datapath-kube-proxy"
@@ -138,6 +139,7 @@ class EchoPod:
         self.netns = f"{dp.c.name}-p{self.uid8}"
         self.veth = f"dp{self.uid8}"
         self.svc = f"datapath-echo-{self.uid8}"
+        self.ready_file = state_dir(dp.c) / f"{self.svc}.ready"
         self.proc: subprocess.Popen | None = None
         self.restarts = 0
         self.state, self.reason = "waiting", ""
@@ -169,16 +171,28 @@ class EchoPod:
         c = self.dp.c
         argv = ["nsenter", f"--net=/run/netns/{self.netns}", "--", _python(), str(Path(__file__).with_name("echo.py")),
                 "serve", "--pod", f"{self.ns}/{self.name}", "--node", self.node, "--pod-ip", self.ip,
-                *(a for p in self.ports for a in ("--port", str(p)))]
+                *(a for p in self.ports for a in ("--port", str(p))), "--ready-file", str(self.ready_file)]
+        self.ready_file.unlink(missing_ok=True)
         with open(c.state / "logs" / f"{self.svc}.log", "ab") as out:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=ENV,
                                          cwd=state_dir(c), start_new_session=True)
         c.pidfile(self.svc).write_text(f"{self.proc.pid} {_starttime(self.proc.pid)}\n")
+        # "running" only once the ports listen: a test (or verify.yml) that sees the pod wired may
+        # connect at once; Python's start-up alone takes ~0.3 s on a loaded machine
+        deadline = time.monotonic() + ECHO_READY_TIMEOUT
+        while not self.ready_file.exists() and self.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not self.ready_file.exists():
+            self.state, self.reason = "starting", f"echo not listening after {ECHO_READY_TIMEOUT:.0f} s"
+            log(f"{self.svc}: {self.reason}")
+            return
         self.state, self.reason = "running", ""
         log(f"pod {self.ns}/{self.name} on {self.node}: {self.ip} in {self.netns}, echo on {self.ports} "
             f"(pid {self.proc.pid})")
 
     def check(self) -> None:
+        if self.state == "starting" and self.ready_file.exists():
+            self.state, self.reason = "running", ""
         if self.proc is not None and self.proc.poll() is not None:
             self.restarts += 1
             log(f"{self.svc} exited rc {self.proc.returncode}: restart {self.restarts}")
@@ -190,6 +204,7 @@ class EchoPod:
             with contextlib.suppress(Exception):
                 self.proc.wait(timeout=1)
         self.dp.c.pidfile(self.svc).unlink(missing_ok=True)
+        self.ready_file.unlink(missing_ok=True)
         # the pair (and the node's /32 route over it) goes at once; with the namespace alone
         # it would go only when the kernel's asynchronous netns cleanup gets to it
         run(["ip", "-n", f"{self.dp.c.name}-{self.node}", "link", "del", self.veth], check=False)

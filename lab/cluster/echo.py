@@ -34,6 +34,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 # ----------------------------------------------------------------------------- server
@@ -74,6 +75,8 @@ def serve(args) -> int:
     for s in servers:
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
     print(f"echo: pod {args.pod} on {args.node}, {args.pod_ip} ports {args.port}, pid {os.getpid()}", flush=True)
+    if args.ready_file:  # the sockets listen from here on; the data path reports the pod wired only then
+        Path(args.ready_file).write_text(f"{os.getpid()}\n")
     stop.wait()
     for s in servers:
         s.shutdown()
@@ -167,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--node", required=True)
     s.add_argument("--pod-ip", required=True)
     s.add_argument("--port", type=int, action="append", required=True)
+    s.add_argument("--ready-file", help="written once every port listens")
     for name in ("get", "hold"):
         c = sub.add_parser(name)
         c.add_argument("host")

@@ -106,11 +106,16 @@ def lb_service(name: str, app: str, pool: str, policy: str = "Cluster", affinity
             "metadata": {"name": name, "annotations": {"metallb.io/address-pool": pool}}, "spec": spec}
 
 
+def wired(pod: dict) -> bool:
+    """Namespace made and echo listening (the data path says "running" only then)."""
+    return pod.get("state") == "running" and bool(pod.get("pid"))
+
+
 def wait_wired(app: str, n: int, timeout: float = 60) -> list[dict]:
     t = time.monotonic()
     pods: list = []
     while time.monotonic() - t < timeout:
-        pods = [p for p in dp_status().get("pods", []) if p["pod"].startswith(f"{app}-") and p.get("pid")]
+        pods = [p for p in dp_status().get("pods", []) if p["pod"].startswith(f"{app}-") and wired(p)]
         if len(pods) == n:
             print(f"\n[time] {n} {app} pods wired (netns + echo): {time.monotonic() - t:.1f} s")
             return pods
@@ -220,7 +225,7 @@ def test_replaced_pod_is_rewired(cluster):
     core.delete_namespaced_pod(old["pod"], "default", grace_period_seconds=0)
     new: list = []
     while time.monotonic() - t < 60:
-        new = [p for p in dp_status()["pods"] if p["pod"].startswith("echo-") and p.get("pid")]
+        new = [p for p in dp_status()["pods"] if p["pod"].startswith("echo-") and wired(p)]
         if len(new) == NODES and old["pod"] not in {p["pod"] for p in new}:
             break
         time.sleep(0.2)
