@@ -13,13 +13,19 @@ version_added: 0.1.0
 author: baremetal.metallb maintainers (@baremetal-ansible)
 description:
   - Reads, with one LIST per kind, the LoadBalancer Services, their EndpointSlices, the Nodes, MetalLB's pods and
-    MetalLB's IPAddressPools, L2Advertisements, BGPAdvertisements, BGPPeers and ServiceL2Statuses.
+    MetalLB's IPAddressPools, L2Advertisements, BGPAdvertisements, BGPPeers and ServiceL2Statuses, and the
+    speakers' C(nodeAssigned) Events on the Services (the record of where each was announced before).
   - For each Service it reports the addresses assigned and the pools they come from, the modes it is announced in,
     the nodes that advertise it and, under C(externalTrafficPolicy=Local), only those with a ready endpoint;
     in layer 2 mode the leader MetalLB elected and whether that node has a ready endpoint; in BGP mode the
     next hops the upstream router should have.
+  - From those Events it reports what MetalLB last did to each announcement (C(last_change)) - the layer 2 leader
+    C(moved) to another node, BGP nodes C(withdrawn), or the announcement C(stopped) - so a check after a drain or a
+    scale-down says what happened, not only what is.
   - Each problem found is a finding with a rule id, a reason and a fix (no address, an address from another pool
-    than the annotation asks for, no announcing node, a Local leader without a pod, no advertisement).
+    than the annotation asks for, no announcing node, a Local leader without a pod, Local in layer 2 mode with
+    advertising nodes that have no pod and so cannot take over, no advertisement).
+  - Needs C(get) and C(list) on those kinds and C(list) on C(events) in the Services' namespaces.
   - This is what MetalLB should be doing according to the API server. Check it against the wire with
     M(baremetal.metallb.leader_verify) and M(baremetal.metallb.bgp_verify), as the collection's C(verify.yml) does.
   - Read-only; never changed.
@@ -143,11 +149,19 @@ services:
         - Null unless announced in layer 2 mode. C(advertisements), C(advertising_nodes), C(candidate_nodes) (the nodes
           that can win the election; with Local only those with a ready endpoint), C(leader) (from ServiceL2Status, null
           when MetalLB records none or several) and C(leader_has_endpoint).
+        - C(waiting_for_pod) (Local only) lists the advertising nodes without a ready endpoint, which stay out of the
+          election until one is ready there.
+        - C(announced_by_history) lists C(node), C(last_seen) and C(count) of each nodeAssigned Event, oldest first;
+          C(last_change) is null or C(event) (C(moved) or C(stopped)), C(from) (the node that announced before),
+          C(to) (the nodes announcing now) and C(at) (when, from the Events; one-second resolution).
       type: dict
     bgp:
       description:
         - Null unless announced in BGP mode. C(advertisements), C(advertising_nodes), C(candidate_nodes) (the nodes that
           advertise the route) and C(next_hops) (their first InternalIP, the route the router should install).
+        - C(waiting_for_pod) (Local only) lists the advertising nodes that withdraw the route because no endpoint on them
+          is ready; C(announced_by_history) and C(last_change) as for C(layer2), with C(event) C(withdrawn) or
+          C(stopped).
       type: dict
     findings:
       description: Problems found, each with C(rule), C(severity), C(message) and C(fix).

@@ -19,6 +19,7 @@ except ImportError:  # HAS_KUBERNETES in client.py says so
     k8s_client = None
 
 METALLB_GROUP = "metallb.io"
+ANNOUNCEMENT_EVENTS = "involvedObject.kind=Service,reason=nodeAssigned"
 # key -> (version, plural)
 METALLB_KINDS = {
     "ip_address_pools": ("v1beta1", "ipaddresspools"),
@@ -36,7 +37,7 @@ def _plain(client, listing) -> list[dict]:
 def read_snapshot(client, metallb_namespace: str, service_selector: str | None = None,
                   service_namespaces: list[str] | None = None) -> dict:
     """Services (type LoadBalancer, optionally by label selector and namespaces), their
-    EndpointSlices, Nodes, MetalLB's pods and MetalLB's objects in ``metallb_namespace``."""
+    EndpointSlices and the speakers' nodeAssigned Events, Nodes, MetalLB's pods and MetalLB's objects in ``metallb_namespace``."""
     core = client.core()
     kwargs = {"label_selector": service_selector} if service_selector else {}
     if service_namespaces:
@@ -48,10 +49,13 @@ def read_snapshot(client, metallb_namespace: str, service_selector: str | None =
     services = [s for s in services if (s.get("spec") or {}).get("type") == "LoadBalancer"]
 
     discovery = k8s_client.DiscoveryV1Api(client.api_client)
-    slices = []
+    slices, events = [], []
     for namespace in sorted({(s.get("metadata") or {}).get("namespace", "default") for s in services}):
         slices += _plain(client, client.request(f"listing EndpointSlices in {namespace}",
                                                 discovery.list_namespaced_endpoint_slice, namespace))
+        # the speakers' "announcing from node X" Events: the only record of where a VIP was announced before
+        events += _plain(client, client.request(f"listing Events in {namespace}", core.list_namespaced_event, namespace,
+                                                field_selector=ANNOUNCEMENT_EVENTS))
     names = {f"{(s['metadata'].get('namespace'))}/{s['metadata']['name']}" for s in services}
     slices = [s for s in slices
               if f"{s['metadata'].get('namespace')}/{(s['metadata'].get('labels') or {}).get('kubernetes.io/service-name')}" in names]
@@ -59,6 +63,7 @@ def read_snapshot(client, metallb_namespace: str, service_selector: str | None =
     snapshot = {
         "services": services,
         "endpoint_slices": slices,
+        "announcement_events": [e for e in events if f"{e['involvedObject'].get('namespace')}/{e['involvedObject'].get('name')}" in names],
         "nodes": _plain(client, client.request("listing Nodes", core.list_node)),
         "speaker_pods": _plain(client, client.request(f"listing Pods in {metallb_namespace}", core.list_namespaced_pod, metallb_namespace)),
     }

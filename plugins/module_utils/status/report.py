@@ -116,6 +116,26 @@ def _flowchart(service: dict) -> list[str]:
     return lines
 
 
+def describe_change(change: dict | None) -> str | None:
+    """``moved from node3 to node1 at ...`` for a ``last_change`` of ``lb_status``."""
+    if not change:
+        return None
+    to = ", ".join(change.get("to") or [])
+    text = {"moved": f"moved from {change['from']} to {to}", "withdrawn": f"withdrawn by {change['from']} (still via {to})",
+            "stopped": f"stopped (last announced by {change['from']})"}.get(change["event"], change["event"])
+    return f"{text} at {change['at']}" if change.get("at") else text
+
+
+def _change_lines(section: dict, waiting_means: str) -> list[str]:
+    lines = []
+    if section.get("waiting_for_pod"):
+        lines.append(f"  - {', '.join(section['waiting_for_pod'])}: {waiting_means}")
+    change = describe_change(section.get("last_change"))
+    if change:
+        lines.append(f"  - What MetalLB did last (its nodeAssigned Events): {change}")
+    return lines
+
+
 def render_markdown(services: list[dict], title: str = "MetalLB verification") -> str:
     """The report for ``merge_checks`` output."""
     good = sum(1 for s in services if s["ok"])
@@ -152,6 +172,7 @@ def render_markdown(services: list[dict], title: str = "MetalLB verification") -
                        f"{', '.join(l2['candidate_nodes']) or 'none'}")
             for ip, check in (s["wire"].get("leader") or {}).items():
                 out.append(f"  - ARP from the client for {ip}: {check.get('node') or 'no answer'} ({check['status']})")
+            out += _change_lines(l2, "out of the election until a pod is ready there (Local)")
         if s.get("bgp"):
             bgp = s["bgp"]
             out.append(f"- BGP: advertised by {', '.join(bgp['candidate_nodes']) or 'nobody'}; expected next hops "
@@ -159,6 +180,7 @@ def render_markdown(services: list[dict], title: str = "MetalLB verification") -
             for ip, check in (s["wire"].get("routes") or {}).items():
                 hops = ", ".join(check["next_hops"]) if check.get("next_hops") is not None else "-"
                 out.append(f"  - Router's route for {ip}: {hops or 'none'} ({check['status']})")
+            out += _change_lines(bgp, "route withdrawn: no ready pod there (Local)")
         for probe in s["wire"].get("datapath") or []:
             nodes = ", ".join(f"{n} {c}" for n, c in probe["by_node"].items()) or "none"
             pods = ", ".join(f"{n} {c}" for n, c in probe["by_pod"].items()) or "none"

@@ -20,6 +20,8 @@ MetalLB's own rules, as its speakers apply them:
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.addresses import parse_address
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster import (
     Cluster,
@@ -30,6 +32,45 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster i
 
 POOL_ANNOTATION = "metallb.io/address-pool"
 MODES = ("layer2", "bgp")
+# the speaker's Event (reason nodeAssigned) each time it starts announcing a Service
+ANNOUNCING = re.compile(r'announcing from node "(?P<node>[^"]+)" with protocol "(?P<protocol>[^"]+)"')
+
+
+def announcement_history(events: list[dict]) -> dict[str, dict[str, list[dict]]]:
+    """``namespace/name`` -> protocol -> ``[{node, last_seen, count}]``, oldest first, from the
+    speakers' nodeAssigned Events (kept by the API server for its event TTL, 1 h by default).
+    Event timestamps have a resolution of one second: two changes within it keep the API's order."""
+    history: dict[str, dict[str, dict[str, dict]]] = {}
+    for event in events:
+        match = ANNOUNCING.search(event.get("message") or "")
+        if not match:
+            continue
+        obj = event.get("involvedObject") or {}
+        key = f"{obj.get('namespace', 'default')}/{obj.get('name')}"
+        seen = (event.get("lastTimestamp") or dig(event, "series", "lastObservedTime") or event.get("eventTime")
+                or dig(event, "metadata", "creationTimestamp") or "")
+        per_node = history.setdefault(key, {}).setdefault(match["protocol"], {})
+        entry = per_node.setdefault(match["node"], {"node": match["node"], "last_seen": "", "count": 0})
+        entry["count"] += int(event.get("count") or dig(event, "series", "count", default=1) or 1)
+        entry["last_seen"] = max(entry["last_seen"], str(seen))
+    return {key: {proto: sorted(nodes.values(), key=lambda e: e["last_seen"]) for proto, nodes in protos.items()}
+            for key, protos in history.items()}
+
+
+def last_change(history: list[dict], current: list[str], mode: str) -> dict | None:
+    """What the Events say happened last to the announcement of a Service in one mode, given
+    the nodes announcing now: ``stopped`` (nobody announces), ``moved`` (layer 2: the leader is
+    another node) or ``withdrawn`` (BGP: some nodes no longer advertise), each naming the
+    latest node that announced before (``from``); ``None`` when no Event names another node."""
+    gone = [entry for entry in history if entry["node"] not in current]
+    if not gone:
+        return None
+    previous = gone[-1]
+    if not current:
+        return {"event": "stopped", "from": previous["node"], "to": [], "at": previous["last_seen"]}
+    newer = [entry["last_seen"] for entry in history if entry["node"] in current and entry["last_seen"] >= previous["last_seen"]]
+    return {"event": "moved" if mode == "layer2" else "withdrawn", "from": previous["node"], "to": list(current),
+            "at": newer[-1] if newer else None}
 
 
 def _finding(rule: str, severity: str, message: str, fix: str) -> dict:
@@ -45,6 +86,7 @@ class ServiceReport:
         self._cluster: Cluster = cluster_from_objects(objects)
         self._endpoints = serving_endpoints(objects.get("endpoint_slices") or [])
         self._leaders = self._l2_leaders(objects.get("l2_statuses") or [])
+        self._history = announcement_history(objects.get("announcement_events") or [])
         self._addresses = {
             node.name: [str(address) for address, dummy in node.addresses] for node in self._cluster.nodes or []
         }
@@ -131,10 +173,24 @@ class ServiceReport:
                     f"no node announces {key} in {mode} mode (advertising nodes: {', '.join(nodes) or 'none'}; "
                     f"nodes with a ready endpoint: {', '.join(sorted(endpoints)) or 'none'})",
                     "run a pod on an advertising node (Local), or widen the advertisement's nodeSelectors"))
+            history = self._history.get(key, {}).get(mode, [])
+            section["announced_by_history"] = history
+            if policy == "Local":
+                # MetalLB's own behaviour, not a fault: these nodes do not announce until a pod is ready there
+                section["waiting_for_pod"] = [n for n in nodes if n not in candidates]
             if mode == "layer2":
                 leaders = self._leaders.get(key, [])
                 section["leader"] = leaders[0] if len(leaders) == 1 else None
                 section["leader_has_endpoint"] = None if section["leader"] is None else section["leader"] in endpoints
+                section["last_change"] = last_change(history, leaders, mode)
+                if ips and policy == "Local" and candidates and section["waiting_for_pod"]:
+                    findings.append(_finding(
+                        "l2_local_nodes_without_pod", "warning",
+                        f"with Local only nodes with a ready pod can lead {key}: {', '.join(section['waiting_for_pod'])} "
+                        f"{'has' if len(section['waiting_for_pod']) == 1 else 'have'} none, so the VIP can fail over only to "
+                        f"{', '.join(candidates)}",
+                        f"run a pod on every node of the L2Advertisement ({', '.join(nodes)}): topologySpreadConstraints "
+                        f"maxSkew 1 on kubernetes.io/hostname and replicas >= {len(nodes)}; uncordon drained nodes"))
                 if ips and not leaders:
                     findings.append(_finding("l2_no_leader", "error", f"MetalLB records no L2 leader for {key}",
                                              "check the speakers' logs; an excluded or unlabelled node announces nothing"))
@@ -147,6 +203,7 @@ class ServiceReport:
                                              "spread the pods over the candidate nodes (topologySpreadConstraints) or use Cluster"))
             else:
                 section["next_hops"] = sorted(a for n in candidates for a in self._addresses.get(n, [])[:1])
+                section["last_change"] = last_change(history, candidates, mode)
             report[mode] = section
         if self._cluster.l2_advertisements is None and self._cluster.bgp_advertisements is None:
             findings.append(_finding("metallb_not_installed", "error", "MetalLB's CRDs are not installed: nothing announces the Service",
@@ -166,10 +223,17 @@ class ServiceReport:
 def summary_line(report: dict) -> str:
     """``namespace/name VIPs mode details (policy, endpoints): ok | N finding(s)``."""
     parts = [f"{report['namespace']}/{report['name']}", ",".join(report["ingress_ips"]) or "(no address)"]
-    if report.get("layer2"):
-        parts.append(f"layer2 leader {report['layer2'].get('leader') or '?'}")
-    if report.get("bgp"):
-        parts.append(f"bgp via {','.join(report['bgp']['candidate_nodes']) or 'nobody'}")
+    for mode in MODES:
+        section = report.get(mode)
+        if not section:
+            continue
+        if mode == "layer2":
+            parts.append(f"layer2 leader {section.get('leader') or '?'}")
+        else:
+            parts.append(f"bgp via {','.join(section['candidate_nodes']) or 'nobody'}")
+        change = section.get("last_change")
+        if change:
+            parts.append(f"[{change['event']} from {change['from']}]")
     if not report["modes"]:
         parts.append("not advertised")
     parts.append(f"({report['external_traffic_policy']}, {len(report['endpoint_nodes'])} endpoint node(s)):")

@@ -83,3 +83,22 @@ def test_datapath_problems_count_and_are_reported():
     assert "data path 198.51.100.210:80: pods saw" in merged["problems"][0]
     text = render_markdown([merged])
     assert "data path FAIL" in text and "client address not preserved (SNAT)" in text and "by node node2 30" in text
+
+
+@pytest.mark.parametrize("mode, section, lines", [
+    ("layer2", {"waiting_for_pod": ["node3"], "last_change": {"event": "moved", "from": "node3", "to": ["node1"], "at": "T1"}},
+     ["  - node3: out of the election until a pod is ready there (Local)",
+      "  - What MetalLB did last (its nodeAssigned Events): moved from node3 to node1 at T1"]),
+    ("layer2", {"leader": None, "last_change": {"event": "stopped", "from": "node2", "to": [], "at": "T0"}},
+     ["  - What MetalLB did last (its nodeAssigned Events): stopped (last announced by node2) at T0"]),
+    ("bgp", {"candidate_nodes": ["node1"], "next_hops": ["198.51.100.11"], "waiting_for_pod": ["node3"],
+             "last_change": {"event": "withdrawn", "from": "node3", "to": ["node1"], "at": None}},
+     ["  - node3: route withdrawn: no ready pod there (Local)",
+      "  - What MetalLB did last (its nodeAssigned Events): withdrawn by node3 (still via node1)"]),
+])
+def test_report_says_what_metallb_did_last(mode, section, lines):
+    service = copy.deepcopy(L2_LOCAL if mode == "layer2" else BGP_CLUSTER)
+    service[mode].update(section)
+    text = render_markdown(merge_checks([service], None, None)).splitlines()
+    for line in lines:
+        assert line in text
