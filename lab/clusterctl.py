@@ -11,6 +11,7 @@
     python3 lab/clusterctl.py kubectl [--name NAME] -- get pods -A   # the built kubectl
     python3 lab/clusterctl.py metallb [--name NAME]          # apply MetalLB's manifest, wait
     python3 lab/clusterctl.py datapath [--name NAME] [--status]  # wait for kube-proxy; echo pods
+    python3 lab/clusterctl.py restart [--name NAME] [--down-for S] kube-apiserver  # crash + restart
 
 `up` also starts the MetalLB supervisor: installing MetalLB in the cluster (any way) runs its
 real controller and speakers (cluster/supervisor.py); and the data path: kube-proxy on every

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="build (or find cached) kube-*, etcd, kwok")
     b.add_argument("--metallb", action="store_true", help="also MetalLB's controller and speaker")
     default_name = os.environ.get("METALLB_LAB_NAME", "mlb")
-    for cmd in ("up", "down", "status", "kubectl", "metallb", "datapath"):
+    for cmd in ("up", "down", "status", "kubectl", "metallb", "datapath", "restart"):
         p = sub.add_parser(cmd)
         p.add_argument("--name", default=default_name)
         if cmd == "up":
@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--timeout", type=float, default=180.0)
         if cmd == "status":
             p.add_argument("--json", action="store_true")
+        if cmd == "restart":  # a control-plane process crashes and comes back (fault tests)
+            p.add_argument("component", help="etcd, kube-apiserver, kube-controller-manager, kube-scheduler or kwok")
+            p.add_argument("--down-for", type=float, default=0.0, help="seconds without it before the restart")
         if cmd == "datapath":  # datapath.py: kube-proxy per node + echo pods
             p.add_argument("--status", action="store_true", help="print the data path's status (JSON)")
         if cmd == "kubectl":
@@ -40,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         from . import control
         if args.cmd == "up":
             for line in control.up(args.name, args.inventory, timeout=args.timeout):
+                print(line)
+        elif args.cmd == "restart":
+            for line in control.restart(args.name, args.component, down_for=args.down_for):
                 print(line)
         elif args.cmd == "metallb":
             from . import metallb

@@ -497,6 +497,30 @@ def up(name: str, inventory: Path | None = None, timeout: float = 180.0) -> list
             f"up in {time.monotonic() - t0:.1f} s"]
 
 
+RESTARTABLE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+def restart(name: str, component: str, down_for: float = 0.0, timeout: float = 120.0) -> list[str]:
+    """A crash and a restart of one control-plane process: SIGTERM to the PID the lab started
+    (SIGKILL after a grace period), ``down_for`` seconds without it, then started again with the
+    same arguments and data as ``up`` would (etcd keeps its data directory)."""
+    if component not in RESTARTABLE:
+        raise RuntimeError(f"restart: {component!r} is not one of {', '.join(RESTARTABLE)}")
+    c = Cluster(name)
+    meta = c.meta()
+    if not meta or not meta.get("relay_port"):
+        raise RuntimeError(f"cluster {name!r} is not up")
+    pid = c.pid(component)
+    t0 = time.monotonic()
+    if pid:
+        end_processes([pid])
+    stopped = time.monotonic()
+    time.sleep(down_for)
+    start_components(c, build.binaries_or_build(), Api(c, meta["relay_port"]), time.monotonic() + timeout)
+    return [f"cluster {name}: {component} pid {pid or '-'} ended in {stopped - t0:.1f} s, "
+            f"pid {c.pid(component)} ready {time.monotonic() - stopped:.1f} s later"]
+
+
 def down(name: str) -> list[str]:
     """Idempotent. Processes: those in our pid files (if still the same process) and anything
     left inside NAME-control (ours: the namespace is ours). Then the namespace (its veth pair
