@@ -152,8 +152,10 @@ services:
         - C(waiting_for_pod) (Local only) lists the advertising nodes without a ready endpoint, which stay out of the
           election until one is ready there.
         - C(announced_by_history) lists C(node), C(last_seen) and C(count) of each nodeAssigned Event, oldest first;
-          C(last_change) is null or C(event) (C(moved) or C(stopped)), C(from) (the node that announced before),
-          C(to) (the nodes announcing now) and C(at) (when, from the Events; one-second resolution).
+          C(last_change) is null or C(event) (C(moved) or C(stopped)), C(from) (of the nodes that no longer announce,
+          the one that started last), C(previously) (all of them, newest first), C(to) (the nodes announcing now) and
+          C(at) (when, from the Events; one-second resolution). Events record starts, not stops; after a partition,
+          C(from) may be the node that announced briefly on the other side, so look at C(previously) too.
       type: dict
     bgp:
       description:

@@ -121,8 +121,9 @@ def describe_change(change: dict | None) -> str | None:
     if not change:
         return None
     to = ", ".join(change.get("to") or [])
-    text = {"moved": f"moved from {change['from']} to {to}", "withdrawn": f"withdrawn by {change['from']} (still via {to})",
-            "stopped": f"stopped (last announced by {change['from']})"}.get(change["event"], change["event"])
+    before = " or ".join(change.get("previously") or [change["from"]])
+    text = {"moved": f"moved from {before} to {to}", "withdrawn": f"withdrawn by {before} (still via {to})",
+            "stopped": f"stopped (last announced by {before})"}.get(change["event"], change["event"])
     return f"{text} at {change['at']}" if change.get("at") else text
 
 

@@ -60,17 +60,22 @@ def announcement_history(events: list[dict]) -> dict[str, dict[str, list[dict]]]
 def last_change(history: list[dict], current: list[str], mode: str) -> dict | None:
     """What the Events say happened last to the announcement of a Service in one mode, given
     the nodes announcing now: ``stopped`` (nobody announces), ``moved`` (layer 2: the leader is
-    another node) or ``withdrawn`` (BGP: some nodes no longer advertise), each naming the
-    latest node that announced before (``from``); ``None`` when no Event names another node."""
+    another node) or ``withdrawn`` (BGP: some nodes no longer advertise); ``from`` is the node
+    that started announcing last among those that no longer do, ``previously`` all of them,
+    newest first; ``None`` when no Event names another node.
+
+    The Events record when a node started announcing, not when it stopped: after a partition
+    (both sides announce) or a flap, ``from`` may name the node that announced briefly rather
+    than the one that announced longest, so ``previously`` keeps them all."""
     gone = [entry for entry in history if entry["node"] not in current]
     if not gone:
         return None
     previous = gone[-1]
+    change = {"from": previous["node"], "previously": [entry["node"] for entry in reversed(gone)], "to": list(current)}
     if not current:
-        return {"event": "stopped", "from": previous["node"], "to": [], "at": previous["last_seen"]}
+        return dict(change, event="stopped", at=previous["last_seen"])
     newer = [entry["last_seen"] for entry in history if entry["node"] in current and entry["last_seen"] >= previous["last_seen"]]
-    return {"event": "moved" if mode == "layer2" else "withdrawn", "from": previous["node"], "to": list(current),
-            "at": newer[-1] if newer else None}
+    return dict(change, event="moved" if mode == "layer2" else "withdrawn", at=newer[-1] if newer else None)
 
 
 def _finding(rule: str, severity: str, message: str, fix: str) -> dict:
