@@ -187,7 +187,6 @@ class ServiceReport:
                 leaders = self._leaders.get(key, [])
                 section["leader"] = leaders[0] if len(leaders) == 1 else None
                 section["leader_has_endpoint"] = None if section["leader"] is None else section["leader"] in endpoints
-                section["last_change"] = last_change(history, leaders, mode)
                 if ips and policy == "Local" and candidates and section["waiting_for_pod"]:
                     findings.append(_finding(
                         "l2_local_nodes_without_pod", "warning",
@@ -208,7 +207,8 @@ class ServiceReport:
                                              "spread the pods over the candidate nodes (topologySpreadConstraints) or use Cluster"))
             else:
                 section["next_hops"] = sorted(a for n in candidates for a in self._addresses.get(n, [])[:1])
-                section["last_change"] = last_change(history, candidates, mode)
+            # who announces now: the recorded L2 leader(s), or the BGP nodes that advertise
+            section["last_change"] = last_change(history, self._leaders.get(key, []) if mode == "layer2" else candidates, mode)
             report[mode] = section
         if self._cluster.l2_advertisements is None and self._cluster.bgp_advertisements is None:
             findings.append(_finding("metallb_not_installed", "error", "MetalLB's CRDs are not installed: nothing announces the Service",
