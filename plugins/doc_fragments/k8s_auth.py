@@ -26,3 +26,18 @@ options:
 requirements:
   - kubernetes >= 24.2.0 (Python library on the host running the task; only for the options that read the Kubernetes API)
 """
+
+    # The attributes every module of the k8s action group shares; each module adds its own
+    # check_mode, diff_mode and platform. Use as baremetal.metallb.k8s_auth.attributes.
+    ATTRIBUTES = r"""
+attributes:
+  action_group:
+    support: full
+    membership: [baremetal.metallb.k8s]
+  action:
+    support: none
+  async:
+    support: full
+  bypass_host_loop:
+    support: none
+"""

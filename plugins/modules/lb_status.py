@@ -55,6 +55,8 @@ options:
     choices: [error, warning]
     default: []
 extends_documentation_fragment:
+  # first: of two fragments defining an attribute, the earlier one wins
+  - baremetal.metallb.k8s_auth.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - ansible.builtin.action_common_attributes.flow
@@ -67,15 +69,6 @@ attributes:
     support: none
   platform:
     platforms: all
-  action_group:
-    support: full
-    membership: [baremetal.metallb.k8s]
-  action:
-    support: none
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
 """
 
 EXAMPLES = r"""

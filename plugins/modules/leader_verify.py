@@ -154,6 +154,8 @@ options:
         detected from its C(-V) output.
     type: path
 extends_documentation_fragment:
+  # first: of two fragments defining an attribute, the earlier one wins
+  - baremetal.metallb.k8s_auth.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - ansible.builtin.action_common_attributes.flow
@@ -166,15 +168,6 @@ attributes:
     support: none
   platform:
     platforms: linux
-  action_group:
-    support: full
-    membership: [baremetal.metallb.k8s]
-  action:
-    support: none
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
 requirements:
   - Linux, and root or C(CAP_NET_RAW) for O(prober=raw) (C(become))
   - C(ip) from iproute2

@@ -173,6 +173,28 @@ def test_check_diff_on_the_converged_cluster_is_quiet(kube):
     assert "--- before" not in run.stdout and "+++ after" not in run.stdout, run.stdout
 
 
+def test_k8s_batch_info_reads_what_the_api_server_holds(kube, tmp_path):
+    """The roles' one-task gather: every read answered from the real API server, Secrets without data."""
+    out = tmp_path / "batch.json"
+    run = run_playbook(REPO / "tests" / "integration" / "targets" / "k8s_batch_info" / "playbook.yml",
+                       kube["lab"].inventory / "hosts.yml",
+                       {"kubeconfig": str(kube["kubeconfig"]), "result_file": str(out),
+                        "managed": "app.kubernetes.io/managed-by=baremetal.metallb"}, args=("-vvv",))
+    assert run.changed == 1  # the copy; the read itself is never changed
+    batch = json.loads(out.read_text())
+    assert batch["changed"] is False
+    assert batch["api_found"] == {"nodes": True, "pools": True, "peers": True, "secrets": True, "unserved": False, "missing": True}
+    names = {key: sorted(o["metadata"]["name"] for o in items) for key, items in batch["resources"].items()}
+    assert names["nodes"] == sorted(n.metadata.name for n in k8s.CoreV1Api(kube["api"]).list_node().items)
+    assert names["pools"] == sorted(objects(kube, "IPAddressPool")) and names["peers"] == sorted(objects(kube, "BGPPeer"))
+    assert names["secrets"] == ["router-bgp-password"] and names["unserved"] == [] and names["missing"] == []
+    secret = batch["resources"]["secrets"][0]
+    assert secret["type"] == "kubernetes.io/basic-auth" and set(secret) == {"apiVersion", "kind", "metadata", "type"}
+    assert all(o["apiVersion"] == "v1" and o["kind"] == "Node" for o in batch["resources"]["nodes"])
+    for text in (run.stdout + run.stderr, out.read_text()):
+        assert PASSWORD not in text and base64.b64encode(PASSWORD.encode()).decode() not in text
+
+
 def test_password_is_never_in_the_output(kube):
     new = config_with(metallb_config_bgp_peers=[dict(CONFIG["metallb_config_bgp_peers"][0], password="Other-pw-42")])
     encoded = [base64.b64encode(p.encode()).decode() for p in (PASSWORD, "Other-pw-42")]
