@@ -27,6 +27,8 @@ description:
     C(node.kubernetes.io/exclude-from-external-load-balancers) without O(exclude_from_external_load_balancers) asking
     for it. kubeadm puts that label on control-plane nodes, and MetalLB then announces nothing from them, silently.
 extends_documentation_fragment:
+  # first: of two fragments defining an attribute, the earlier one wins
+  - baremetal.metallb.k8s_auth.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - ansible.builtin.action_common_attributes.flow
@@ -94,15 +96,6 @@ attributes:
     details: The labels and managed keys of each node that changes, before and after.
   platform:
     platforms: posix
-  action_group:
-    support: full
-    membership: [baremetal.metallb.k8s]
-  action:
-    support: none
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
 notes:
   - The merge patch names only the label keys that change and the ownership annotation. It is applied by the API
     server to the Node as it is at that moment, so labels and annotations others change in between are kept. No

@@ -122,32 +122,8 @@ class K8sClient:
         except _TRANSPORT_ERRORS as exc:
             raise K8sError(f"{what}: cannot reach the API server ({exc.__class__.__name__}: {exc})") from None
 
-    def list_items(self, what: str, call, *args, page_size: int = 500, **kwargs) -> list[dict]:
-        """Every item of a LIST as plain dicts, ``page_size`` at a time (``limit``/``continue``).
-
-        The JSON is parsed directly (``_preload_content=False``): no model objects are built,
-        which matters for hundreds of Nodes.
-        """
-        items: list[dict] = []
-        token = None
-        while True:
-            page_kwargs = dict(kwargs, limit=page_size, _preload_content=False)
-            if token:
-                page_kwargs["_continue"] = token
-            page = self._json(what, self.request(what, call, *args, **page_kwargs))
-            items.extend(page.get("items") or [])
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return items
-
-    def merge_patch(self, what: str, call, *args, body: dict, **kwargs) -> dict:
-        """A JSON merge patch (RFC 7386: ``None`` deletes a key); the object as the API server returns it."""
-        response = self.request(what, call, *args, body=body, _content_type="application/merge-patch+json",
-                                _preload_content=False, **kwargs)
-        return self._json(what, response)
-
     @staticmethod
-    def _json(what: str, response) -> dict:
+    def parse_json(what: str, response) -> dict:
         try:
             return json.loads(response.data or b"{}")
         except (TypeError, ValueError) as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -14,6 +15,7 @@ import yaml
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sClient, K8sError
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.node_labels import (
     MANAGED_ANNOTATION,
+    NodeApi,
     NodeLabels,
     NodeLabelsError,
     format_managed,
@@ -108,35 +110,49 @@ def test_ownership_annotation_round_trip():
     assert parse_managed(None) == set() and parse_managed("") == set()
 
 
-class _Page:
-    def __init__(self, payload: dict) -> None:
-        self.data = json.dumps(payload).encode()
+class _Answer:
+    def __init__(self, payload) -> None:
+        self.data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
 
 
-def test_list_items_follows_continue_tokens_and_merge_patch_sends_the_content_type():
-    """K8sClient.list_items/merge_patch (used by NodeApi) on a recording fake of the generated API calls."""
-    pages = {None: {"metadata": {"continue": "t1"}, "items": [{"metadata": {"name": "node1"}}]},
-             "t1": {"metadata": {"continue": ""}, "items": [{"metadata": {"name": "node2"}}]}}
-    calls = []
+class _RecordingNodes:
+    """The dynamic client's Node resource, recording the calls NodeApi makes."""
 
-    def list_node(**kwargs):
-        calls.append(kwargs)
-        return _Page(pages[kwargs.get("_continue")])
+    kind, namespaced = "Node", False
 
-    def patch_node(name, body=None, **kwargs):
-        calls.append({"name": name, "body": body, **kwargs})
-        return _Page({"metadata": {"name": name}})
+    def __init__(self, pages: dict) -> None:
+        self.pages = pages
+        self.calls: list[dict] = []
 
-    client = K8sClient(api_client=None)
-    items = client.list_items("nodes: listing Nodes", list_node, page_size=2)
-    assert [item["metadata"]["name"] for item in items] == ["node1", "node2"]
-    assert [c.get("_continue") for c in calls] == [None, "t1"] and all(c["limit"] == 2 for c in calls)
-    assert all(c["_preload_content"] is False for c in calls)
-    calls.clear()
-    assert client.merge_patch("x", patch_node, "node1", body={"metadata": {}}) == {"metadata": {"name": "node1"}}
-    assert calls[0]["_content_type"] == "application/merge-patch+json"
+    def get(self, **kwargs):
+        self.calls.append(kwargs)
+        return _Answer(self.pages[kwargs.get("_continue")])
+
+    def patch(self, **kwargs):
+        self.calls.append(kwargs)
+        return _Answer({"metadata": {"name": kwargs["name"]}})
 
 
-def test_list_items_turns_a_non_json_answer_into_an_error():
-    with pytest.raises(K8sError, match="nodes: listing Nodes: the API server's answer is not JSON"):
-        K8sClient(api_client=None).list_items("nodes: listing Nodes", lambda **kwargs: type("Answer", (), {"data": b"<html>"})())
+def _node_api(pages: dict, page_size: int = 500):
+    nodes = _RecordingNodes(pages)
+    dynamic = SimpleNamespace(resources=SimpleNamespace(get=lambda api_version, kind: nodes))
+    return NodeApi(K8sClient(api_client=None), page_size=page_size, dynamic=dynamic), nodes
+
+
+def test_node_api_follows_continue_tokens_and_patches_with_the_merge_content_type():
+    """NodeApi on a recording fake of the dynamic client: raw JSON pages, merge patches."""
+    api, nodes = _node_api({None: {"metadata": {"continue": "t1"}, "items": [{"metadata": {"name": "node1"}}]},
+                            "t1": {"metadata": {"continue": ""}, "items": [{"metadata": {"name": "node2"}}]}}, page_size=2)
+    assert [item["metadata"]["name"] for item in api.list_nodes()] == ["node1", "node2"]
+    assert [c.get("_continue") for c in nodes.calls] == [None, "t1"] and all(c["limit"] == 2 for c in nodes.calls)
+    assert all(c["serialize"] is False and c["namespace"] is None for c in nodes.calls)
+    nodes.calls.clear()
+    api.patch_node("node1", {"metadata": {"labels": {"node-role": "edge"}}})
+    assert nodes.calls == [{"body": {"metadata": {"labels": {"node-role": "edge"}}}, "name": "node1", "namespace": None,
+                            "content_type": "application/merge-patch+json", "serialize": False}]
+
+
+def test_node_api_turns_a_non_json_answer_into_an_error():
+    api = _node_api({None: b"<html>"})[0]
+    with pytest.raises(K8sError, match=r"reads\[nodes\]: reading Node \(v1\): the API server's answer is not JSON"):
+        api.list_nodes()
