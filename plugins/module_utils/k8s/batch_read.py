@@ -56,7 +56,7 @@ class Read:
     @property
     def what(self) -> str:
         where = f" in {self.namespace}" if self.namespace else ""
-        return f"reads[{self.key}]: reading {self.kind} ({self.api_version}){where}"
+        return f"reading {self.kind} ({self.api_version}){where}"
 
 
 def check_reads(reads: list[dict]) -> list[Read]:
@@ -116,7 +116,10 @@ class BatchRead:
     def run(self, reads: list[Read]) -> dict:
         resources, api_found = {}, {}
         for read in reads:
-            api_found[read.key], resources[read.key] = self.read(read)
+            try:
+                api_found[read.key], resources[read.key] = self.read(read)
+            except K8sError as exc:
+                raise K8sError(f"reads[{read.key}]: {exc}", status=exc.status) from None
         return {"resources": resources, "api_found": api_found}
 
     def read(self, read: Read) -> tuple[bool, list[dict]]:

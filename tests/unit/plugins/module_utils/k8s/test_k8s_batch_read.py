@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -15,51 +13,13 @@ import yaml
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s import batch_read
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, check_reads, metadata_only
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sError
+from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.k8s.dynamic_api_fake import FakeDynamicApi
 
 DATA = yaml.safe_load(Path(__file__).with_suffix(".yaml").read_text())
 
 
-def _matches(obj: dict, selectors: str | None, fields: bool) -> bool:
-    for selector in filter(None, (selectors or "").split(",")):
-        key, want = selector.split("=", 1)
-        if fields:
-            value = obj
-            for part in key.split("."):
-                value = (value or {}).get(part)
-        else:
-            value = (obj["metadata"].get("labels") or {}).get(key)
-        if value != want:
-            return False
-    return True
-
-
-class FakeApi:
-    """``resource()`` and ``get()`` as DynamicApi has them; LISTs paged by ``page_size``."""
-
-    def __init__(self, page_size: int | None = None) -> None:
-        self.page_size = page_size
-        self.lists = 0
-
-    def resource(self, read):
-        kind = DATA["served"].get(read.api_version, {}).get(read.kind)
-        return SimpleNamespace(kind=read.kind, namespaced=kind["namespaced"]) if kind else None
-
-    def get(self, read, resource, namespace, name=None, limit=None, _continue=None, label_selector=None, field_selector=None):
-        stored = copy.deepcopy(DATA["objects"][read.api_version][read.kind])
-        found = [o for o in stored if namespace is None or o["metadata"].get("namespace") == namespace]
-        if name is not None:
-            for obj in found:
-                if obj["metadata"]["name"] == name:
-                    return obj
-            raise K8sError(f"{read.what}: HTTP 404: not found", status=404)
-        self.lists += 1
-        found = [o for o in found if _matches(o, label_selector, False) and _matches(o, field_selector, True)]
-        start = int(_continue or 0)
-        size = self.page_size or limit
-        page = {"items": found[start:start + size], "metadata": {}}
-        if start + size < len(found):
-            page["metadata"]["continue"] = str(start + size)
-        return page
+def FakeApi(page_size=None):
+    return FakeDynamicApi(DATA["served"], DATA["objects"], page_size)
 
 
 def _with_defaults(reads: list[dict]) -> list[dict]:
@@ -104,10 +64,10 @@ def test_a_key_used_twice_is_named():
 
 
 def test_an_api_error_other_than_not_found_stops_the_reads():
-    class Forbidden(FakeApi):
+    class Forbidden(FakeDynamicApi):
         def get(self, read, *args, **kwargs):
             raise K8sError(f"{read.what}: HTTP 403: forbidden", status=403)
 
+    reads = check_reads(_with_defaults([{"key": "kube_proxy", "kind": "ConfigMap", "namespace": "kube-system", "name": "kube-proxy"}]))
     with pytest.raises(K8sError, match=r"reads\[kube_proxy\]: reading ConfigMap \(v1\) in kube-system: HTTP 403"):
-        BatchRead(Forbidden()).run(check_reads(_with_defaults([{"key": "kube_proxy", "kind": "ConfigMap", "namespace": "kube-system",
-                                                                "name": "kube-proxy"}])))
+        BatchRead(Forbidden(DATA["served"], DATA["objects"])).run(reads)

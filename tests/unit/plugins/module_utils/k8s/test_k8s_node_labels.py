@@ -154,5 +154,5 @@ def test_node_api_follows_continue_tokens_and_patches_with_the_merge_content_typ
 
 def test_node_api_turns_a_non_json_answer_into_an_error():
     api = _node_api({None: b"<html>"})[0]
-    with pytest.raises(K8sError, match=r"reads\[nodes\]: reading Node \(v1\): the API server's answer is not JSON"):
+    with pytest.raises(K8sError, match=r"reading Node \(v1\): the API server's answer is not JSON"):
         api.list_nodes()
