@@ -23,9 +23,13 @@ the same). Goal from the issue: ours at least 3x faster. The exit code is 1 when
 
     sudo .venv/bin/python bench/site_rerun_bench.py [--runs 3] [--keep]
 
-Measured on the shared 2-core machine: site.yml 41.7 s (25 module runs reaching the API, 21
-of them k8s_info reads) against naive 57.3 s (41): 1.4x, the 3x goal missed. The pool check
-and the router play (~15 s over SSH) are the same in both and cap the ratio near 3.8x.
+Measured on the shared 2-core machine (two runs of the bench, medians of 3): site.yml 26.4 s and
+27.4 s (8 module runs reaching the API: 4 k8s_batch_info reads, 3 server-side applies, 1
+node_labels) against naive 61.4 s and 59.5 s (41): 2.2x-2.3x, the 3x goal still missed (it was
+1.4x with one k8s_info run per kind: 41.7 s, 25 runs). Where ours goes: the router play ~6.3 s
+(the same role in both), the release's server-side apply 4.7 s (26 objects, a GET and a PATCH
+each, one after the other), the other two applies ~1.4 s each, four reads ~1.2 s each,
+node_labels ~1 s, and ~4 s of Ansible's own per-task cost over ~70 small tasks.
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ short_description: Count module runs that reach the Kubernetes API
 description: Bench helper; counts kubernetes.core modules and this collection's Kubernetes modules.
 """
 
-API_ACTIONS = ("kubernetes.core.", "baremetal.metallb.node_labels", "baremetal.metallb.lb_status")
+API_ACTIONS = ("kubernetes.core.", "baremetal.metallb.k8s_batch_info", "baremetal.metallb.node_labels", "baremetal.metallb.lb_status")
 
 
 class CallbackModule(CallbackBase):
