@@ -24,6 +24,9 @@ import pytest
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client as k8s, config as k8s_config  # noqa: E402
 from metallb_lab.client import LabClient  # noqa: E402  (lab/ on sys.path: conftest.py)
+from metallb_lab.system import alive  # noqa: E402
+
+from cluster_commands import sh, timed  # noqa: E402  (pytest puts this folder, which has no __init__.py, on sys.path)
 
 REPO = Path(__file__).resolve().parents[3]
 LABCTL = [sys.executable, str(REPO / "lab" / "labctl.py")]
@@ -38,28 +41,6 @@ GRP, MLNS = "metallb.io", "metallb-system"
 STARTED = time.time()
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (namespaces)")
-
-
-def sh(argv: list[str], timeout: float = 900) -> subprocess.CompletedProcess:
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    assert p.returncode == 0, f"{' '.join(argv)} failed:\n{p.stdout}\n{p.stderr}"
-    return p
-
-
-def timed(key: str, argv: list[str], timeout: float = 900) -> subprocess.CompletedProcess:
-    t = time.monotonic()
-    p = sh(argv, timeout)
-    TIMES[key] = time.monotonic() - t
-    print(f"\n[time] {key}: {TIMES[key]:.1f} s", flush=True)
-    return p
-
-
-def alive(pid: int) -> bool:
-    """Running and not a zombie (the daemons' reaper is init or a subreaper, not us)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def netns_of(name: str) -> list[str]:
@@ -77,9 +58,9 @@ def cluster(tmp_path_factory):
     inv = tmp_path_factory.mktemp("kc-inventory")
     try:
         # stamp hit when the cache is warm (make lab-up builds it; a cold build takes ~15 min)
-        timed("build (cached)", [*CLUSTERCTL, "build"], timeout=3600)
-        timed("labctl up", [*LABCTL, "up", "--name", NAME, "--nodes", str(NODES), "--inventory", str(inv)])
-        timed("clusterctl up", [*CLUSTERCTL, "up", "--name", NAME, "--inventory", str(inv)])
+        timed("build (cached)", [*CLUSTERCTL, "build"], timeout=3600, times=TIMES)
+        timed("labctl up", [*LABCTL, "up", "--name", NAME, "--nodes", str(NODES), "--inventory", str(inv)], times=TIMES)
+        timed("clusterctl up", [*CLUSTERCTL, "up", "--name", NAME, "--inventory", str(inv)], times=TIMES)
         st = json.loads(subprocess.run([*CLUSTERCTL, "status", "--name", NAME, "--json"],
                                        capture_output=True, text=True, check=False).stdout)
         yield {"inventory": inv, "kubeconfig": inv / ".kubeconfig", "status": st}
@@ -427,7 +408,7 @@ def test_metallb_uninstall_stops_processes_and_standins_return(cluster, api):
     lo = subprocess.run(["ip", "-n", f"{NAME}-control", "-o", "addr", "show", "dev", "lo"],
                         capture_output=True, text=True, check=True).stdout
     assert "198.18." not in lo, lo  # the controller's pod IP left lo of NAME-control
-    timed("clusterctl metallb (reinstall)", [*CLUSTERCTL, "metallb", "--name", NAME])
+    timed("clusterctl metallb (reinstall)", [*CLUSTERCTL, "metallb", "--name", NAME], times=TIMES)
     pods = metallb_pods()
     assert len(running(pods, "controller")) == 1 and len(running(pods, "speaker")) == NODES, pods
 
@@ -441,7 +422,7 @@ def test_down_leaves_nothing(cluster):
     pids += children
     state = Path(f"/run/metallb-lab/{NAME}/cluster")
     assert state.is_dir() and f"{NAME}-control" in netns_of(NAME)
-    timed("clusterctl down", [*CLUSTERCTL, "down", "--name", NAME])
+    timed("clusterctl down", [*CLUSTERCTL, "down", "--name", NAME], times=TIMES)
     assert not [p for p in pids if alive(p)]
     assert f"{NAME}-control" not in netns_of(NAME)
     assert not (cluster["inventory"] / "lab_cluster.yml").exists()
@@ -461,6 +442,6 @@ def test_down_leaves_nothing(cluster):
         assert not new, new
     # idempotent
     assert "nothing to do" in sh([*CLUSTERCTL, "down", "--name", NAME]).stdout
-    timed("labctl down", [*LABCTL, "down", "--name", NAME])
+    timed("labctl down", [*LABCTL, "down", "--name", NAME], times=TIMES)
     assert netns_of(NAME) == [] and mounts_of(NAME) == []
     assert not Path(f"/run/metallb-lab/{NAME}").exists()

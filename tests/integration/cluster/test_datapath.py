@@ -25,6 +25,9 @@ import pytest
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client as k8s, config as k8s_config  # noqa: E402
 from metallb_lab.client import LabClient  # noqa: E402  (lab/ on sys.path: conftest.py)
+from metallb_lab.system import alive  # noqa: E402
+
+from cluster_commands import sh, timed  # noqa: E402  (pytest puts this folder, which has no __init__.py, on sys.path)
 
 REPO = Path(__file__).resolve().parents[3]
 LABCTL = [sys.executable, str(REPO / "lab" / "labctl.py")]
@@ -39,26 +42,6 @@ OPT_IN = {"lab.baremetal.metallb/datapath": "echo"}
 SEEN: dict = {}  # what one test leaves for a later one (pids, VIPs)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (namespaces)")
-
-
-def sh(argv: list[str], timeout: float = 900) -> subprocess.CompletedProcess:
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    assert p.returncode == 0, f"{' '.join(argv)} failed:\n{p.stdout}\n{p.stderr}"
-    return p
-
-
-def timed(what: str, argv: list[str], timeout: float = 900) -> subprocess.CompletedProcess:
-    t = time.monotonic()
-    p = sh(argv, timeout)
-    print(f"\n[time] {what}: {time.monotonic() - t:.1f} s", flush=True)
-    return p
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def dp_status() -> dict:
