@@ -53,7 +53,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.inventory import pending
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.readiness import pending
 
 
 def release_pending(resources, kind, names):

@@ -99,6 +99,14 @@ class DynamicApi:
         response = self.client.request(read.what, resource.get, namespace=namespace, serialize=False, **query)
         return self.client.parse_json(read.what, response)
 
+    def apply(self, what: str, resource, body: dict, namespace: str | None, field_manager: str,
+              force_conflicts: bool = False, dry_run: bool = False) -> dict:
+        """A server-side apply (``dryRun=All`` when ``dry_run``); the object as the API server returns it."""
+        response = self.client.request(what, self.dynamic.server_side_apply, resource, body=body, namespace=namespace,
+                                       field_manager=field_manager, force_conflicts=True if force_conflicts else None,
+                                       dry_run="All" if dry_run else None, serialize=False)
+        return self.client.parse_json(what, response)
+
     def merge_patch(self, what: str, resource, name: str, body: dict, namespace: str | None = None) -> dict:
         """A JSON merge patch (RFC 7386: ``None`` deletes a key); the object as the API server returns it."""
         response = self.client.request(what, resource.patch, body=body, name=name, namespace=namespace,

@@ -47,20 +47,30 @@ DEFAULT_KUBECONFIG = "~/.kube/config"
 
 
 class K8sError(Exception):
-    """A Kubernetes API call or the client set-up failed; ``status`` is the HTTP status if any."""
+    """A Kubernetes API call or the client set-up failed.
 
-    def __init__(self, msg: str, status: int | None = None) -> None:
+    ``status`` is the HTTP status if any; ``causes`` the API Status's ``details.causes``
+    (for a server-side apply conflict: the fields and the field managers that own them).
+    """
+
+    def __init__(self, msg: str, status: int | None = None, causes: list | None = None) -> None:
         super().__init__(msg)
         self.status = status
+        self.causes = causes or []
+
+
+def _api_status(exc) -> dict:
+    """The API server's Status object from an ApiException body; empty when there is none."""
+    try:
+        body = json.loads(exc.body or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _api_message(exc) -> str:
     """The API server's own message from an ApiException body, else its reason."""
-    try:
-        body = json.loads(exc.body or "{}")
-    except (TypeError, ValueError):
-        body = {}
-    return body.get("message") if isinstance(body, dict) and body.get("message") else (exc.reason or "error")
+    return _api_status(exc).get("message") or exc.reason or "error"
 
 
 def load_configuration(kubeconfig=None, context: str | None = None):
@@ -103,8 +113,11 @@ class K8sClient:
         self.api_client = api_client
 
     @classmethod
-    def from_params(cls, params: dict) -> K8sClient:
+    def from_params(cls, params: dict, connections: int | None = None) -> K8sClient:
+        """``connections``: how many requests may be open at once (more than the default wait for a free one)."""
         configuration = load_configuration(params.get("kubeconfig"), params.get("context"))
+        if connections:
+            configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize, connections)
         return cls(k8s_client.ApiClient(configuration))
 
     def core(self):
@@ -118,7 +131,8 @@ class K8sClient:
         try:
             return call(*args, **kwargs)
         except _API_ERRORS as exc:
-            raise K8sError(f"{what}: HTTP {exc.status}: {_api_message(exc)}", status=exc.status) from None
+            causes = (_api_status(exc).get("details") or {}).get("causes") or []
+            raise K8sError(f"{what}: HTTP {exc.status}: {_api_message(exc)}", status=exc.status, causes=causes) from None
         except _TRANSPORT_ERRORS as exc:
             raise K8sError(f"{what}: cannot reach the API server ({exc.__class__.__name__}: {exc})") from None
 

@@ -11,7 +11,8 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.inventory import deletion_order, pending, summary
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.readiness import pending
+from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.inventory import deletion_order, summary
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.transform import transform
 
 HERE = pathlib.Path(__file__).parent
