@@ -188,7 +188,7 @@ def test_the_manifest_from_a_url_of_the_users_choice(kube):
     """Air-gapped sites point metallb_install_manifest_url at their own copy (here file://)."""
     run = play(kube, {"metallb_install_manifest_src": "", "metallb_install_manifest_url": kube["manifest"].as_uri(),
                       "metallb_install_version": VERSION}, check=True, diff=True)
-    assert run.changed > 0 and "created CustomResourceDefinition ipaddresspools.metallb.io" in run.stdout, run.stdout
+    assert run.changed > 0 and "CustomResourceDefinition ipaddresspools.metallb.io (created)" in run.stdout, run.stdout
     assert NS not in namespaces(kube) and not metallb_crds(kube)
 
 

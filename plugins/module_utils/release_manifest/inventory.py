@@ -74,25 +74,3 @@ def deletion_order(objects: list[dict]) -> list[dict]:
     crds = [obj for obj in objects if obj["kind"] == "CustomResourceDefinition"]
     others = [obj for obj in reversed(objects) if is_cluster_scoped(obj) and obj not in webhooks + namespaces + crds]
     return [ref(obj) for obj in webhooks + namespaced + namespaces + others + crds]
-
-
-def changes(applied: dict) -> list:
-    """What a kubernetes.core.k8s task applying several objects changed, object by object:
-    ``"created Kind ns/name"`` for a new object (its whole body would drown the rest),
-    ``{object, before, after}`` with only the fields that differ for an updated one, and
-    ``"changed Kind ns/name"`` when no diff was asked for."""
-    result = (applied or {}).get("result")
-    results = result["results"] if isinstance(result, dict) and isinstance(result.get("results"), list) else [applied or {}]
-    out: list = []
-    for item in results:
-        if not item.get("changed"):
-            continue
-        name = describe(item.get("result") or {})
-        diff = item.get("diff")
-        if diff is None:  # not asked for a diff
-            out.append(f"changed {name}")
-        elif item.get("method") == "create" or not diff.get("before"):  # a (dry-run) apply creating it
-            out.append(f"created {name}")
-        else:
-            out.append({"object": name, "before": diff.get("before", {}), "after": diff.get("after", {})})
-    return out

@@ -69,26 +69,3 @@ def test_deletion_order_webhooks_first_crds_last():
         ("CustomResourceDefinition", None, "peers.example.io"),
     ]
     assert all(set(r) == {"apiVersion", "kind", "metadata"} for r in refs)
-
-
-def test_changes_of_a_multi_object_apply():
-    from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.inventory import changes
-    applied = {"changed": True, "result": {"results": [
-        {"changed": False, "method": "apply", "result": {"kind": "Namespace", "metadata": {"name": "lb"}}},
-        {"changed": True, "method": "create", "result": {"kind": "Service", "metadata": {"name": "w", "namespace": "lb"}},
-         "diff": {}},
-        # a server-side apply dry run (check mode) of a new object: nothing before
-        {"changed": True, "method": "apply", "result": {"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "lb"}},
-         "diff": {"before": {}, "after": {"data": {"k": "v"}}}},
-        {"changed": True, "method": "apply", "result": {"kind": "DaemonSet", "metadata": {"name": "speaker", "namespace": "lb"}},
-         "diff": {"before": {"spec": {"x": 1}}, "after": {"spec": {"x": 2}}}},
-    ]}}
-    assert changes(applied) == ["created Service lb/w", "created ConfigMap lb/c",
-                                {"object": "DaemonSet lb/speaker", "before": {"spec": {"x": 1}}, "after": {"spec": {"x": 2}}}]
-    # one object: kubernetes.core returns it at the top level
-    single = {"changed": True, "method": "apply", "result": {"kind": "Namespace", "metadata": {"name": "lb"}},
-              "diff": {"before": {"metadata": {"labels": {"a": "1"}}}, "after": {"metadata": {"labels": {"a": "2"}}}}}
-    assert changes(single)[0]["object"] == "Namespace lb"
-    assert changes({"changed": False}) == []
-    assert changes({"changed": True, "method": "apply", "result": {"kind": "Namespace", "metadata": {"name": "lb"}}}) == [
-        "changed Namespace lb"]
