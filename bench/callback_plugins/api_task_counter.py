@@ -20,7 +20,7 @@ short_description: Count module runs that reach the Kubernetes API
 description: Bench helper; counts kubernetes.core modules and this collection's Kubernetes modules.
 """
 
-API_ACTIONS = ("kubernetes.core.", "baremetal.metallb.k8s_batch_info", "baremetal.metallb.node_labels", "baremetal.metallb.lb_status")
+API_ACTIONS = ("kubernetes.core.", "baremetal.metallb.k8s_apply", "baremetal.metallb.k8s_batch_info", "baremetal.metallb.node_labels", "baremetal.metallb.lb_status")
 
 
 class CallbackModule(CallbackBase):
@@ -39,12 +39,17 @@ class CallbackModule(CallbackBase):
             self.by_action[action] = self.by_action.get(action, 0) + 1
 
     # A looped task reports each item, then once more for the whole loop: only items count.
+    # (Not told by a "results" key: k8s_apply returns one of its own.)
+    @staticmethod
+    def _looped(result) -> bool:
+        return bool(result._task.loop or result._task.loop_with)
+
     def v2_runner_on_ok(self, result):
-        if "results" not in result._result:
+        if not self._looped(result):
             self._count(result)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        if "results" not in result._result:
+        if not self._looped(result):
             self._count(result)
 
     def v2_runner_item_on_ok(self, result):
