@@ -96,6 +96,11 @@ class Target:
         return f"{self.kind} {where}{self.name}"
 
     @property
+    def group_kind(self) -> tuple[str, str]:
+        """(API group, kind): what a CRD defines, and what identifies an object with its name."""
+        return _group(self.api_version), self.kind
+
+    @property
     def wave(self) -> int:
         return WAVE_OF_KIND.get(self.kind, DEFAULT_WAVE)
 
@@ -132,6 +137,11 @@ class ApplyError(K8sError):
         self.conflicts = conflicts
 
 
+def _group(api_version: str) -> str:
+    """The API group of an apiVersion (empty for the core group, v1)."""
+    return api_version.split("/")[0] if "/" in api_version else ""
+
+
 def check_definitions(definitions: list, namespace: str | None = None) -> list[Target]:
     """The definitions as targets; a malformed or repeated one is an error naming its index."""
     targets, seen = [], {}
@@ -148,7 +158,7 @@ def check_definitions(definitions: list, namespace: str | None = None) -> list[T
         if namespace and not metadata.get("namespace"):
             definition = dict(definition, metadata=dict(metadata, namespace=namespace))
         target = Target(index, definition)
-        key = (target.api_version.split("/")[0] if "/" in target.api_version else "", target.kind, target.namespace, target.name)
+        key = (*target.group_kind, target.namespace, target.name)
         if key in seen:
             raise ValueError(f"{where}: {target.label} is also definitions[{seen[key]}]; give each object once")
         seen[key] = index
@@ -237,10 +247,6 @@ def _crd_kinds(targets: list[Target]) -> set[tuple[str, str]]:
     return {_defined_kind(target) for target in targets if target.kind == "CustomResourceDefinition"}
 
 
-def _group(api_version: str) -> str:
-    return api_version.split("/")[0] if "/" in api_version else ""
-
-
 class ServerSideApply:
     """Apply targets wave by wave; ``api`` is a DynamicApi (or a fake in the unit tests)."""
 
@@ -276,7 +282,7 @@ class ServerSideApply:
         new_kinds = {_defined_kind(o.target) for o in outcomes.values()
                      if o.target.kind == "CustomResourceDefinition" and o.before is None}
         for target in batch:
-            if self.dry_run and (target.namespace in new_namespaces or (_group(target.api_version), target.kind) in new_kinds):
+            if self.dry_run and (target.namespace in new_namespaces or target.group_kind in new_kinds):
                 # A dry run cannot reach into a namespace (or a kind) that only this apply would create.
                 done[target.index] = Outcome(target, None, target.definition, True, unverified=True)
                 continue
@@ -302,7 +308,7 @@ class ServerSideApply:
             resource = self.api.resource(target.read)
             if resource is not None:
                 return resource
-            defined_here = (_group(target.api_version), target.kind) in crd_kinds
+            defined_here = target.group_kind in crd_kinds
             if not defined_here or self.dry_run or self.clock() >= deadline:
                 why = ("its CRD, applied in this run, is not served yet" if defined_here
                        else "install the CRD that defines it first, or correct apiVersion")
