@@ -43,7 +43,7 @@ GO = shutil.which("go") or "/usr/local/go/bin/go"
 K8S_TAGS = "selinux,notest,grpcnotrace"
 PROGRESS_EVERY = 5.0  # seconds between progress lines
 # Bump when a change here changes the binaries (flags, ldflags): invalidates every stamp.
-BUILD_SCHEME = 1
+BUILD_SCHEME = 2
 
 
 class BuildError(RuntimeError):
@@ -161,18 +161,35 @@ def metallb_product() -> Product:
                    ["go.universe.tf/metallb/controller", "go.universe.tf/metallb/speaker"])
 
 
-def k8s_version_ldflags(version: str, info: dict) -> str:
-    """Like hack/lib/version.sh: set both client-go's and component-base's version vars.
-    gitCommit is the tag's commit from the proxy's .info; buildDate is the release time, so the
-    link is reproducible (and cacheable)."""
+VERSION_RECORD = "version.json"
+
+
+def k8s_version_record(version: str, info: dict) -> dict:
+    """What can honestly be known of a Kubernetes build from its Go module, and nothing more.
+
+    The commit is the tag's only when the proxy's .info still carries ``Origin.Hash`` (it no
+    longer does for v1.37.1); otherwise it stays empty, Kubernetes' own value for "not known",
+    never a made-up one. The tree state is ``archive``: built from the sumdb-verified module
+    zip, not a git checkout (upstream's hack/lib/version.sh says the same for source archives).
+    buildDate is the release time, so the link is reproducible (and cacheable)."""
     meta = json.loads(Path(info["Info"]).read_text())
-    commit = (info.get("Origin") or {}).get("Hash") or (meta.get("Origin") or {}).get("Hash") or "unknown"
+    commit = (info.get("Origin") or {}).get("Hash") or (meta.get("Origin") or {}).get("Hash") or ""
     major, minor = version.removeprefix("v").split(".")[:2]
-    ld = []
-    for p in ("k8s.io/client-go/pkg/version", "k8s.io/component-base/version"):
-        ld += [f"-X {p}.gitVersion={version}", f"-X {p}.gitMajor={major}", f"-X {p}.gitMinor={minor}",
-               f"-X {p}.gitCommit={commit}", f"-X {p}.gitTreeState=clean", f"-X {p}.buildDate={meta['Time']}"]
-    return " ".join(ld)
+    return {"gitVersion": version, "gitMajor": major, "gitMinor": minor, "gitCommit": commit,
+            "gitTreeState": "archive", "buildDate": meta["Time"], "moduleSum": info.get("Sum", "")}
+
+
+def k8s_version_ldflags(record: dict) -> str:
+    """Like hack/lib/version.sh: set both client-go's and component-base's version vars."""
+    keys = ("gitVersion", "gitMajor", "gitMinor", "gitCommit", "gitTreeState", "buildDate")
+    return " ".join(f"-X {p}.{k}={record[k]}" for p in ("k8s.io/client-go/pkg/version",
+                                                         "k8s.io/component-base/version") for k in keys)
+
+
+def k8s_version_recorded() -> dict:
+    """The version record written beside the built Kubernetes binaries (for tests and status)."""
+    prod = products()[0]
+    return json.loads((bin_dir(prod, go_env()["GOVERSION"]) / VERSION_RECORD).read_text())
 
 
 def bin_dir(prod: Product, gover: str) -> Path:
@@ -247,15 +264,20 @@ def build_product(prod: Product, gover: str) -> Path:
     # upstream, immutable per version) is covered by the version itself.
     key = json.dumps({"module": prod.module, "version": prod.version, "go": gover, "pkgs": prod.pkgs,
                       "tags": prod.tags, "scheme": BUILD_SCHEME}, sort_keys=True)
-    if stamp.exists() and stamp.read_text() == key and all((out / b).is_file() for b in prod.binaries):
+    wanted = [*prod.binaries, *([VERSION_RECORD] if prod.k8s_ldflags else [])]
+    if stamp.exists() and stamp.read_text() == key and all((out / b).is_file() for b in wanted):
         log(f"{prod.name} {prod.version}: cached in {out}")
         return out
     wrap = ensure_wrapper(prod)
     ld = "-s -w"
+    record = None
     if prod.k8s_ldflags:
-        ld = k8s_version_ldflags(prod.version, mod_download(prod.module, prod.version)) + " " + ld
+        record = k8s_version_record(prod.version, mod_download(prod.module, prod.version))
+        ld = k8s_version_ldflags(record) + " " + ld
     out.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
+    if record is not None:
+        (out / VERSION_RECORD).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     args = ["-trimpath", *([f"-tags={prod.tags}"] if prod.tags else []), f"-ldflags=all={ld}", "-o", str(out) + "/"]
     if prod.name == "etcd":
         args[-1] = str(out / "etcd")
