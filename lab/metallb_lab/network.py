@@ -72,9 +72,8 @@ def host_sysctls(host: Host) -> dict[str, str]:
             "net.ipv4.ip_forward": "1",
             "net.ipv6.conf.all.forwarding": "1",
             "net.ipv6.conf.default.forwarding": "1",
-            # L4 hash, so ECMP spreads flows over all announcing nodes
-            "net.ipv4.fib_multipath_hash_policy": "1",
-            "net.ipv6.fib_multipath_hash_policy": "1",
+            # The ECMP hash policy (fib_multipath_hash_policy) is NOT set here: the kernel's
+            # default (0, L3) stays until the bgp_router role sets it, as on a real router.
             # the router forwards back out of the interface it received on (client and
             # nodes share the segment): no redirects, so traffic really goes through it
             "net.ipv4.conf.all.send_redirects": "0",

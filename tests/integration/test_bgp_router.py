@@ -60,6 +60,11 @@ def _snapshot(lab: LabClient) -> tuple[str, str]:
     return _running_config(lab), _router_file(lab)
 
 
+def _hash_policy(lab: LabClient) -> list[str]:
+    return lab.exec("router", "sysctl", "-n", "net.ipv4.fib_multipath_hash_policy",
+                    "net.ipv6.fib_multipath_hash_policy").stdout.split()
+
+
 # ---------------------------------------------------------------- apply, idempotence, canonical form
 def test_check_mode_on_the_fresh_router_changes_nothing(lab):
     """FRR installed but stopped, pristine /etc/frr: check mode predicts, touches nothing."""
@@ -70,6 +75,9 @@ def test_check_mode_on_the_fresh_router_changes_nothing(lab):
     assert "+router bgp 64501" in run.stdout and "-bgpd=no" in run.stdout and "+bgpd=yes" in run.stdout
     assert lab.exec("router", "sh", "-c", "md5sum /etc/frr/*").stdout == files
     assert lab.exec("router", "vtysh", "-c", "show daemons", check=False).returncode != 0  # still stopped
+    # the ECMP hash: predicted in the diff, the kernel's default kept
+    assert "+net.ipv4.fib_multipath_hash_policy = 1" in run.stdout
+    assert _hash_policy(lab) == ["0", "0"]
 
 
 def test_first_apply_starts_frr_and_all_sessions_come_up(lab):
@@ -77,6 +85,7 @@ def test_first_apply_starts_frr_and_all_sessions_come_up(lab):
     assert run.rc == 0, run.stdout + run.stderr
     # FRR was not running: the file was installed, then FRR started on it
     assert result["daemons_running"] is False and result["file_changed"] is True
+    assert _hash_policy(lab) == ["1", "1"]  # bgp_router_ecmp_hash_policy's default, l4
     verified = verify(lab, peers=_all_peers(lab), timeout=30)
     assert verified.get("failed") is not True, verified.get("msg")
     assert all(p["established"] for p in verified["peers"].values())
@@ -101,6 +110,31 @@ def test_second_run_changes_nothing_and_the_file_is_canonical(lab):
     assert lab.frr_reload_test("router") == ""
     mode = lab.exec("router", "stat", "-c", "%a %U %G", "/etc/frr/frr.conf").stdout.split()
     assert mode == ["640", "root", "frr"]
+
+
+def test_ecmp_hash_policy_kept_in_a_sysctl_file_check_mode_and_idempotence(lab):
+    """bgp_router_sysctl_file (here in the router's own /etc/frr: the lab shares the rest of /etc):
+    check mode writes nothing, the apply writes the file and the running values, a re-run changes
+    nothing."""
+    conf = "/etc/frr/ecmp-hash-test.conf"
+    try:
+        check, _ = apply(lab, "--check", "--diff", bgp_router_sysctl_file=conf, bgp_router_ecmp_hash_policy="l3")
+        assert check.rc == 0, check.stdout + check.stderr
+        assert "-net.ipv4.fib_multipath_hash_policy = 1" in check.stdout
+        assert "+net.ipv4.fib_multipath_hash_policy = 0" in check.stdout
+        assert lab.exec("router", "test", "-e", conf, check=False).returncode != 0
+        assert _hash_policy(lab) == ["1", "1"]
+        for _ in range(2):
+            run, _ = apply(lab, bgp_router_sysctl_file=conf, bgp_router_ecmp_hash_policy="l3")
+            assert run.rc == 0, run.stdout + run.stderr
+            assert _hash_policy(lab) == ["0", "0"]
+            settings = [ln for ln in lab.exec("router", "cat", conf).stdout.splitlines() if ln[:1] not in ("#", "")]
+            assert settings == ["net.ipv4.fib_multipath_hash_policy = 0", "net.ipv6.fib_multipath_hash_policy = 0"]
+        assert run.recap["router"]["changed"] == 0, run.stdout  # the second run
+    finally:
+        lab.exec("router", "rm", "-f", conf)
+        run, _ = apply(lab)  # back to the base: l4, running value only
+        assert run.rc == 0 and _hash_policy(lab) == ["1", "1"], run.stdout
 
 
 def test_frr_config_diff_matches_frr_reload_test_in_check_mode_and_apply(lab):
@@ -295,6 +329,7 @@ BAD_INPUT = [
     ("pool_contains_node", {"bgp_router_pools": [{"name": "p", "addresses": ["198.51.100.0/28"]}]}, "contains node address"),
     ("ipv6_pool_without_ipv6_sessions", {"bgp_router_neighbor_address6_var": ""}, "no neighbor has an IPv6 address"),
     ("node_asn_equals_router", {"bgp_router_asn": 64500}, "equals bgp_router_asn"),
+    ("sysctl_file_relative", {"bgp_router_sysctl_file": "sysctl.d/ecmp.conf"}, "bgp_router_sysctl_file is"),
 ]
 
 

@@ -321,6 +321,29 @@ def test_bgp_cluster_spreads_over_every_node(cluster):
     SEEN["bgp_vip"] = vip
 
 
+def test_router_ecmp_hash_policy_decides_one_clients_spread(cluster):
+    """bgp_router_ecmp_hash_policy: the lab leaves the router's kernel at its default, the role
+    sets it. New connections from the one client to echo-bgp (SNAT source = the node the router
+    chose): under l3 every one takes the same node, under l4 they spread. Ends on l4 (the default)."""
+    lab = cluster["lab"]
+    vip, n = SEEN["bgp_vip"], 60
+    by_policy = {}
+    for policy, value in (("l3", "0"), ("l4", "1")):
+        run = lab.playbook(REPO / "tests/integration/targets/bgp_router/apply.yml",
+                           {"bgp_router_ecmp_hash_policy": policy})
+        assert not run.failed, run
+        assert lab.exec("router", "sysctl", "-n", "net.ipv4.fib_multipath_hash_policy",
+                        "net.ipv6.fib_multipath_hash_policy").stdout.split() == [value, value]
+        answers = ask(lab, vip, n)
+        sources = report(f"router hash {policy}, {vip}, {n} new connections from one client", answers)[2]
+        assert sum(sources.values()) == n, answers
+        by_policy[policy] = {next(k for k, a in NODE_ADDR.items() if a == s): c for s, c in sources.items()}
+    print(f"\n[ecmp hash] {n} connections from {CLIENT} to {vip}, per node: "
+          f"l3 {dict(sorted(by_policy['l3'].items()))}; l4 {dict(sorted(by_policy['l4'].items()))}")
+    assert len(by_policy["l3"]) == 1, by_policy  # one client, one VIP: one path
+    assert len(by_policy["l4"]) > 1, by_policy
+
+
 def bare_pod(name: str, node: str) -> dict:
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "labels": {"app": "dist", **OPT_IN}},
