@@ -141,7 +141,10 @@ services:
       description:
         - Null unless announced in layer 2 mode. C(advertisements), C(advertising_nodes), C(candidate_nodes) (the nodes
           that can win the election; with Local only those with a ready endpoint), C(leader) (from ServiceL2Status, null
-          when MetalLB records none or several) and C(leader_has_endpoint).
+          when MetalLB records none or several), C(leader_has_endpoint) and C(expected_leader) (the node MetalLB's
+          election picks among the candidates, the lowest sha256 of node name and first address; null when none).
+        - C(not_announcing) maps every other node to why it does not announce (C(not_selected), C(no_speaker),
+          C(network_unavailable), C(excluded_label), C(no_endpoints), C(no_local_endpoint)).
         - C(waiting_for_pod) (Local only) lists the advertising nodes without a ready endpoint, which stay out of the
           election until one is ready there.
         - C(announced_by_history) lists C(node), C(last_seen) and C(count) of each nodeAssigned Event, oldest first;
@@ -153,7 +156,10 @@ services:
     bgp:
       description:
         - Null unless announced in BGP mode. C(advertisements), C(advertising_nodes), C(candidate_nodes) (the nodes that
-          advertise the route) and C(next_hops) (their first InternalIP, the route the router should install).
+          advertise the route; a node needs a BGPPeer paired through the advertisement's C(peers), no NetworkUnavailable,
+          no exclusion label unless its speaker runs with C(--ignore-exclude-lb), and the Service a ready endpoint) and
+          C(next_hops) (per node its first address of the Service's address family, the route the router should install).
+        - C(not_announcing) as for C(layer2), plus C(no_peer).
         - C(waiting_for_pod) (Local only) lists the advertising nodes that withdraw the route because no endpoint on them
           is ready; C(announced_by_history) and C(last_change) as for C(layer2), with C(event) C(withdrawn) or
           C(stopped).

@@ -40,6 +40,7 @@ class Node:
     speaker: bool = True
     schedulable: bool = True
     network_unavailable: bool = False
+    ignore_exclude_lb: bool = False  # its speaker runs with --ignore-exclude-lb
 
     @property
     def excluded(self) -> bool:
@@ -119,7 +120,7 @@ _get = dig
 
 
 # ---------------------------------------------------------------- API objects
-def _nodes_from_objects(raw_nodes: list[dict], speaker_nodes: set[str] | None) -> list[Node]:
+def _nodes_from_objects(raw_nodes: list[dict], speaker_nodes: dict[str, bool] | None) -> list[Node]:
     nodes = []
     for raw in raw_nodes:
         name = _get(raw, "metadata", "name")
@@ -143,9 +144,20 @@ def _nodes_from_objects(raw_nodes: list[dict], speaker_nodes: set[str] | None) -
                 schedulable=not _get(raw, "spec", "unschedulable", default=False)
                 and not any(taint.get("effect") in ("NoSchedule", "NoExecute") for taint in taints),
                 network_unavailable=any(c.get("type") == "NetworkUnavailable" and c.get("status") == "True" for c in conditions),
+                ignore_exclude_lb=bool(speaker_nodes and speaker_nodes.get(name)),
             )
         )
     return nodes
+
+
+def _ignores_exclude_lb(pod: dict) -> bool:
+    """The speaker container runs with ``--ignore-exclude-lb`` (Go's flag syntax: one or two dashes, ``=value`` optional)."""
+    for container in _get(pod, "spec", "containers", default=[]):
+        for arg in map(str, list(container.get("command") or []) + list(container.get("args") or [])):
+            name, dummy, value = arg[2:].partition("=") if arg.startswith("--") else arg[1:].partition("=")
+            if arg.startswith("-") and name == "ignore-exclude-lb":
+                return value.lower() in ("", "1", "t", "true")
+    return False
 
 
 def _ads_from_objects(kind: str, raw_ads: list[dict]) -> list[Advertisement]:
@@ -227,7 +239,7 @@ def cluster_from_objects(objects: dict | None) -> Cluster:
     speaker_nodes = None
     if objects.get("speaker_pods") is not None:
         speaker_nodes = {
-            _get(pod, "spec", "nodeName")
+            _get(pod, "spec", "nodeName"): _ignores_exclude_lb(pod)
             for pod in objects["speaker_pods"]
             if _get(pod, "status", "phase") == "Running"
             and any(_get(pod, "metadata", "labels", key) == value for key, value in SPEAKER_LABELS)

@@ -14,8 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 
+from ansible_collections.baremetal.metallb.plugins.module_utils.announcers.model import (
+    AD_KIND,
+    Announcement,
+    advertisements_for_pool,
+    announce,
+    excluded_from_lb,
+)
+
 from .addresses import parse_address
-from .cluster import EXCLUDE_LABEL, Advertisement, Cluster, Node
+from .cluster import EXCLUDE_LABEL, Cluster, Node
 from .selectors import describe_selectors, selector_matches
 from .workloads import Pool
 
@@ -37,7 +45,6 @@ RULES = (
     "context_missing",
 )
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-_AD_KIND = {"layer2": "L2Advertisement", "bgp": "BGPAdvertisement"}
 
 
 def _names(nodes) -> str:
@@ -58,16 +65,6 @@ class Finding:
         return dataclasses.asdict(self)
 
 
-@dataclasses.dataclass
-class _Announcers:
-    """Which nodes announce a workload's VIP in one mode."""
-
-    nodes: set[str]  # selected, eligible: these announce
-    selected: set[str]  # selected by an advertisement (and a peer), before the node checks
-    ads: list[Advertisement]  # the advertisements that select the pool
-    assumed: bool  # advertisements unknown: every node taken as selected
-
-
 class PolicyEngine:
     def __init__(self, workloads: list[dict], pools: dict[str, Pool], cluster: Cluster, default_mode: str | None = None):
         self._workloads = workloads
@@ -79,6 +76,8 @@ class PolicyEngine:
         self._object_findings: dict[tuple, Finding] = {}
         self._missing: dict[str, dict] = {}
         self.resolved: list[dict] = []
+        # (workload, mode) -> who announces it (before the endpoint rule), as the rules saw it
+        self.announcers: dict[tuple[str, str], Announcement | None] = {}
 
     # ------------------------------------------------------------ entry point
     def run(self) -> list[dict]:
@@ -122,7 +121,7 @@ class PolicyEngine:
         known = [kind for kind in ("layer2", "bgp") if self._cluster.advertisements(kind) is not None]
         if not known:
             return None
-        modes = [kind for kind in known if any(ad.selects_pool(name, labels) for ad in self._cluster.advertisements(kind))]
+        modes = [kind for kind in known if advertisements_for_pool(self._cluster.advertisements(kind), name, labels)]
         return modes or None
 
     def _modes_of(self, pool: Pool) -> list[str] | None:
@@ -153,35 +152,11 @@ class PolicyEngine:
         if not pool_name or any(self._cluster.advertisements(kind) is None for kind in ("layer2", "bgp")):
             return False
         labels = pool.labels if pool else None
-        return not any(ad.selects_pool(pool_name, labels) for kind in ("layer2", "bgp") for ad in self._cluster.advertisements(kind))
+        return not any(advertisements_for_pool(self._cluster.advertisements(kind), pool_name, labels) for kind in ("layer2", "bgp"))
 
-    def _announcers(self, mode: str, pool_name: str | None, pool_labels: dict | None, ignore_exclusion: bool = False) -> _Announcers | None:
-        nodes = self._cluster.nodes
-        if nodes is None:
-            return None
-        ads = self._cluster.advertisements(mode)
-        assumed = ads is None
-        if assumed:
-            ads = [Advertisement(kind=mode, name="(assumed)", pools=[], pool_selectors=[], node_selectors=[])]
-        matching = [ad for ad in ads if pool_name is None or ad.selects_pool(pool_name, pool_labels)]
-        selected = set()
-        for node in nodes:
-            for ad in matching:
-                if not ad.selects_node(node):
-                    continue
-                if mode == "bgp" and self._cluster.peers is not None:
-                    peers = [peer for peer in self._cluster.peers if not ad.peers or peer.name in ad.peers]
-                    if not any(peer.selects_node(node) for peer in peers):
-                        continue
-                selected.add(node.name)
-                break
-        by_name = {node.name: node for node in nodes}
-        announcing = {
-            name for name in selected
-            if by_name[name].speaker and not by_name[name].network_unavailable
-            and (ignore_exclusion or self._cluster.ignore_exclude_lb or not by_name[name].excluded)
-        }
-        return _Announcers(nodes=announcing, selected=selected, ads=matching, assumed=assumed)
+    def _announcers(self, mode: str, pool_name: str | None, pool_labels: dict | None, ignore_exclusion: bool = False) -> Announcement | None:
+        # Before the endpoint rule: the Local rules below compare the pods' nodes with these.
+        return announce(self._cluster, mode, pool_name, pool_labels, honour_exclusion=not ignore_exclusion)
 
     def _pod_nodes(self, workload: dict) -> set[str] | None:
         """Nodes the scheduler may place the pods on: schedulable and matching nodeSelector and affinity."""
@@ -237,6 +212,7 @@ class PolicyEngine:
             return
         for mode in modes:
             announcers = self._announcers(mode, pool_name, pool.labels if pool else None)
+            self.announcers[(ref, mode)] = announcers
             if not self._rule_pool_not_advertised(mode, pool_name, ref):
                 continue
             if announcers is not None and announcers.assumed:
@@ -280,19 +256,18 @@ class PolicyEngine:
         if ads is None:
             return True
         labels = self._pools[pool_name].labels if pool_name in self._pools else None
-        matching = [ad for ad in ads if pool_name is None or ad.selects_pool(pool_name, labels)]
-        if matching:
+        if advertisements_for_pool(ads, pool_name, labels):
             return True
         what = f"pool {pool_name}" if pool_name else "any pool"
         self._add(
             "pool_not_advertised", "error",
-            f"No {_AD_KIND[mode]} selects {what}, so MetalLB assigns {ref} an address in {mode} mode but never announces it.",
-            f"Create a {_AD_KIND[mode]} that lists {pool_name or 'the pool'} in ipAddressPools (or has no pool restriction).",
+            f"No {AD_KIND[mode]} selects {what}, so MetalLB assigns {ref} an address in {mode} mode but never announces it.",
+            f"Create a {AD_KIND[mode]} that lists {pool_name or 'the pool'} in ipAddressPools (or has no pool restriction).",
             ref,
         )
         return False
 
-    def _rule_nobody_announces(self, mode: str, pool_name: str | None, pool: Pool | None, announcers: _Announcers | None, ref: str) -> bool:
+    def _rule_nobody_announces(self, mode: str, pool_name: str | None, pool: Pool | None, announcers: Announcement | None, ref: str) -> bool:
         """False when no node announces the workload in this mode (then the placement rules are moot)."""
         if announcers is None:
             self._need("nodes", "node_excluded_from_lb", ref)
@@ -304,12 +279,12 @@ class PolicyEngine:
         if without_exclusion.nodes:
             self._excluded_nodes_finding(mode, without_exclusion, ref)
             return False
-        kind = _AD_KIND[mode]
+        kind = AD_KIND[mode]
         if mode == "bgp" and self._cluster.peers == []:
             why = "there is no BGPPeer, so no node has a session to announce over"
             fix = "Create a BGPPeer for the upstream router (see the bgp_router role for the router side)."
         elif not announcers.selected:
-            selectors = " or ".join(describe_selectors(ad.node_selectors) for ad in announcers.ads) or "none"
+            selectors = " or ".join(describe_selectors(ad.node_selectors) for ad in announcers.advertisements) or "none"
             why = f"the node selectors of the {kind}s for its pool ({selectors}) match none of the nodes"
             if mode == "bgp" and self._cluster.peers is not None:
                 why += " that also peer with one of its BGPPeers"
@@ -320,10 +295,10 @@ class PolicyEngine:
         self._add("no_announcing_node", "error", f"No node announces {ref} in {mode} mode: {why}.", fix, ref, announcers.selected)
         return False
 
-    def _excluded_nodes_finding(self, mode: str, without_exclusion: _Announcers, ref: str) -> None:
+    def _excluded_nodes_finding(self, mode: str, without_exclusion: Announcement, ref: str) -> None:
         by_name = {node.name: node for node in self._cluster.nodes}
         for name in sorted(without_exclusion.nodes):
-            if by_name[name].excluded:
+            if excluded_from_lb(self._cluster, by_name[name]):
                 self._add_object(
                     ("node", name, "node_excluded_from_lb"),
                     Finding(
@@ -339,14 +314,14 @@ class PolicyEngine:
 
     def _check_explicitly_selected_excluded_nodes(self) -> None:
         """An advertisement that names a node by its labels means it should announce: say when it cannot."""
-        if self._cluster.nodes is None or self._cluster.ignore_exclude_lb:
+        if self._cluster.nodes is None:
             return
         for mode in ("layer2", "bgp"):
             for ad in self._cluster.advertisements(mode) or []:
                 if not ad.node_selectors:
                     continue
                 for node in self._cluster.nodes:
-                    if node.excluded and node.speaker and ad.selects_node(node):
+                    if excluded_from_lb(self._cluster, node) and node.speaker and ad.selects_node(node):
                         self._add_object(
                             ("node", node.name, "node_excluded_from_lb"),
                             Finding(
@@ -360,7 +335,7 @@ class PolicyEngine:
                             ),
                         )
 
-    def _rule_l2_local(self, workload: dict, ref: str, replicas: int, announcers: _Announcers | None) -> None:
+    def _rule_l2_local(self, workload: dict, ref: str, replicas: int, announcers: Announcement | None) -> None:
         if replicas >= 2 and not workload.get("topology_spread"):
             self._add(
                 "l2_local_no_spread", "warning",
@@ -385,7 +360,7 @@ class PolicyEngine:
                 candidates,
             )
 
-    def _rule_bgp_local(self, workload: dict, ref: str, replicas: int, announcers: _Announcers | None) -> None:
+    def _rule_bgp_local(self, workload: dict, ref: str, replicas: int, announcers: Announcement | None) -> None:
         spread = workload.get("topology_spread") and workload.get("when_unsatisfiable") == "DoNotSchedule"
         reason_head = f"In BGP mode with Local a node advertises the VIP of {ref} only while it runs a ready pod"
         fix = (
@@ -449,7 +424,7 @@ class PolicyEngine:
                 ref,
             )
 
-    def _rule_local_backends(self, workload: dict, ref: str, mode: str, pool_name: str | None, announcers: _Announcers | None) -> None:
+    def _rule_local_backends(self, workload: dict, ref: str, mode: str, pool_name: str | None, announcers: Announcement | None) -> None:
         rule = "local_backends_outside_advertising_nodes"
         fix = (
             "Pin the pods to the advertising nodes with node_selector on the advertisement's node label, or widen the advertisement's "
@@ -493,7 +468,7 @@ class PolicyEngine:
             self._need("nodes", rule, ref)
             return
         labels = self._pools.get(pool_name).labels if pool_name in self._pools else None
-        matching = [ad for ad in ads if pool_name is None or ad.selects_pool(pool_name, labels)]
+        matching = advertisements_for_pool(ads, pool_name, labels)
         if not matching or any(not ad.node_selectors for ad in matching):
             return  # some advertisement takes every node: pods anywhere are covered
         node_selector = {key: str(value) for key, value in (workload.get("node_selector") or {}).items()}

@@ -7,21 +7,17 @@ Plain data in (API objects as dicts, the shape ``kubernetes.core.k8s_info`` retu
 plain data out: one report per Service that ``verify.yml`` checks against the wire
 (``leader_verify`` from a client, ``bgp_verify`` on the router) and renders for people.
 
-MetalLB's own rules, as its speakers apply them:
-
-* a pool is announced in a mode when an advertisement of that mode selects it
-  (no pool list and no pool selector selects every pool);
-* a node announces when its speaker runs, it does not carry
-  ``node.kubernetes.io/exclude-from-external-load-balancers``, an advertisement's
-  nodeSelectors match it, and (BGP) a BGPPeer's nodeSelectors match it;
-* with ``externalTrafficPolicy: Local`` only nodes with an endpoint that can serve
-  announce (L2: are candidates in the leader election; BGP: advertise the route).
+Which nodes announce (advertisement and peer selection, node conditions and labels,
+endpoints) is MetalLB's rule set in ``announcers.model``, the one ``workload_policy``
+uses too; this module turns its answer into the report and compares it with what
+MetalLB recorded (ServiceL2Status, the speakers' Events).
 """
 
 from __future__ import annotations
 
 import re
 
+from ansible_collections.baremetal.metallb.plugins.module_utils.announcers.model import MODES, announce_service, family
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.addresses import parse_address
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster import (
     Cluster,
@@ -31,7 +27,6 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster i
 )
 
 POOL_ANNOTATION = "metallb.io/address-pool"
-MODES = ("layer2", "bgp")
 # the speaker's Event (reason nodeAssigned) each time it starts announcing a Service
 ANNOUNCING = re.compile(r'announcing from node "(?P<node>[^"]+)" with protocol "(?P<protocol>[^"]+)"')
 
@@ -89,12 +84,12 @@ class ServiceReport:
     def __init__(self, objects: dict):
         self._objects = objects
         self._cluster: Cluster = cluster_from_objects(objects)
+        if self._cluster.nodes is None:
+            self._cluster.nodes = []  # no Node read: nobody is known to announce
         self._endpoints = serving_endpoints(objects.get("endpoint_slices") or [])
+        self._endpoints_known = objects.get("endpoint_slices") is not None
         self._leaders = self._l2_leaders(objects.get("l2_statuses") or [])
         self._history = announcement_history(objects.get("announcement_events") or [])
-        self._addresses = {
-            node.name: [str(address) for address, dummy in node.addresses] for node in self._cluster.nodes or []
-        }
 
     @staticmethod
     def _l2_leaders(statuses: list[dict]) -> dict[str, list[str]]:
@@ -118,22 +113,6 @@ class ServiceReport:
             if pool.holds(address):
                 return pool.name
         return None
-
-    def _announcing_nodes(self, mode: str, pool_name: str | None) -> tuple[list[str], list[str]]:
-        """(advertisement names, nodes) that announce ``pool_name`` in ``mode``."""
-        pool = (self._cluster.pools or {}).get(pool_name) if pool_name else None
-        ads = [ad for ad in self._cluster.advertisements(mode) or []
-               if ad.selects_pool(pool_name, pool.labels if pool else None)]
-        if not ads:
-            return [], []
-        nodes = []
-        for node in self._cluster.nodes or []:
-            if not node.speaker or node.excluded or not any(ad.selects_node(node) for ad in ads):
-                continue
-            if mode == "bgp" and not any(peer.selects_node(node) for peer in self._cluster.peers or []):
-                continue
-            nodes.append(node.name)
-        return sorted(ad.name for ad in ads), sorted(nodes)
 
     def _one(self, service: dict) -> dict:
         name, namespace = dig(service, "metadata", "name"), dig(service, "metadata", "namespace", default="default")
@@ -165,13 +144,19 @@ class ServiceReport:
             pools[ip] != expected_pool for ip in ips)
         pool_name = expected_pool or next((pool for pool in pools.values() if pool), None)
 
-        for mode in MODES:
-            ads, nodes = self._announcing_nodes(mode, pool_name)
-            if not ads:
-                continue
+        pool = (self._cluster.pools or {}).get(pool_name) if pool_name else None
+        addresses = [address for address in (parse_address(ip) for ip in ips) if address is not None]
+        announced = announce_service(
+            self._cluster, pool_name, pool.labels if pool else None, local=policy == "Local",
+            endpoint_nodes=set(endpoints) if self._endpoints_known else None, addresses=addresses,
+        )
+        for mode, announcement in announced.items():
             report["modes"].append(mode)
-            candidates = [n for n in nodes if n in endpoints] if policy == "Local" else nodes
-            section = {"advertisements": ads, "advertising_nodes": nodes, "candidate_nodes": candidates}
+            nodes, candidates = sorted(announcement.eligible), sorted(announcement.nodes)
+            section = {"advertisements": sorted(ad.name for ad in announcement.advertisements),
+                       "advertising_nodes": nodes, "candidate_nodes": candidates,
+                       # every other node with the reason code of announcers.model.REASONS
+                       "not_announcing": dict(sorted(announcement.excluded.items()))}
             if not candidates and ips:
                 findings.append(_finding(
                     f"{mode}_no_announcing_node", "error",
@@ -186,6 +171,7 @@ class ServiceReport:
             if mode == "layer2":
                 leaders = self._leaders.get(key, [])
                 section["leader"] = leaders[0] if len(leaders) == 1 else None
+                section["expected_leader"] = announcement.leader  # MetalLB's election over the candidates
                 section["leader_has_endpoint"] = None if section["leader"] is None else section["leader"] in endpoints
                 if ips and policy == "Local" and candidates and section["waiting_for_pod"]:
                     findings.append(_finding(
@@ -206,7 +192,8 @@ class ServiceReport:
                                              f"leader {section['leader']} of {key} has no ready pod: with Local its traffic is dropped",
                                              "spread the pods over the candidate nodes (topologySpreadConstraints) or use Cluster"))
             else:
-                section["next_hops"] = sorted(a for n in candidates for a in self._addresses.get(n, [])[:1])
+                hops = announcement.next_hops(self._cluster, sorted({family(a) for a in addresses}) or None)
+                section["next_hops"] = sorted(hop for found in hops.values() for hop in found)
             # who announces now: the recorded L2 leader(s), or the BGP nodes that advertise
             section["last_change"] = last_change(history, self._leaders.get(key, []) if mode == "layer2" else candidates, mode)
             report[mode] = section

@@ -11,57 +11,28 @@ import pytest
 import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.services import ServiceReport, summary_line
+from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.announcers.cluster_objects import objects_from_case
 
 CASES = yaml.safe_load((pathlib.Path(__file__).with_suffix(".yaml")).read_text())
 
 
 def _objects(case: dict) -> dict:
-    nodes = case.get("nodes") or {"node1": {}, "node2": {}, "node3": {}}
-    speakers = case.get("speakers", list(nodes))
-
-    def meta(name, **extra):
-        return dict({"name": name, "namespace": "metallb-system"}, **extra)
-
     service = case["service"]
     annotations = {"metallb.io/address-pool": service["pool"]} if service.get("pool") else {}
-    return {
-        "nodes": [
-            {"metadata": {"name": name, "labels": dict(labels, **{"kubernetes.io/hostname": name})},
-             "status": {"addresses": [{"type": "InternalIP", "address": f"198.51.100.{10 + int(name[4:])}"}]}}
-            for name, labels in nodes.items()
-        ],
-        "speaker_pods": [
-            {"metadata": {"name": f"speaker-{n}", "labels": {"component": "speaker"}}, "spec": {"nodeName": n},
-             "status": {"phase": "Running"}}
-            for n in speakers
-        ],
-        "ip_address_pools": [{"metadata": meta(name), "spec": {"addresses": addresses}}
-                             for name, addresses in case.get("pools", {}).items()],
-        "l2_advertisements": [{"metadata": meta(ad["name"]), "spec": {"ipAddressPools": ad.get("pools", []),
-                                                                      "nodeSelectors": ad.get("node_selectors", [])}}
-                              for ad in case.get("l2_ads", [])],
-        "bgp_advertisements": [{"metadata": meta(ad["name"]), "spec": {"ipAddressPools": ad.get("pools", []),
-                                                                       "nodeSelectors": ad.get("node_selectors", [])}}
-                               for ad in case.get("bgp_ads", [])],
-        "bgp_peers": [{"metadata": meta(p["name"]),
-                       "spec": {"peerAddress": "198.51.100.1", "myASN": 64500, "peerASN": 64501,
-                                "nodeSelectors": p.get("node_selectors", [])}}
-                      for p in case.get("peers", [])],
-        "l2_statuses": [{"metadata": meta("l2-x", labels={"metallb.io/service-name": "web",
-                                                          "metallb.io/service-namespace": "demo"}),
-                         "status": {"node": case["leader"]}}] if case.get("leader") else [],
-        "services": [{"metadata": {"name": "web", "namespace": "demo", "annotations": annotations},
-                      "spec": {"type": "LoadBalancer", "externalTrafficPolicy": service["policy"]},
-                      "status": {"loadBalancer": {"ingress": [{"ip": ip} for ip in service["ips"]]}}}],
-        "announcement_events": [
+    return dict(
+        objects_from_case(case),
+        l2_statuses=[{"metadata": {"name": "l2-x", "namespace": "metallb-system",
+                                   "labels": {"metallb.io/service-name": "web", "metallb.io/service-namespace": "demo"}},
+                      "status": {"node": case["leader"]}}] if case.get("leader") else [],
+        services=[{"metadata": {"name": "web", "namespace": "demo", "annotations": annotations},
+                   "spec": {"type": "LoadBalancer", "externalTrafficPolicy": service["policy"]},
+                   "status": {"loadBalancer": {"ingress": [{"ip": ip} for ip in service["ips"]]}}}],
+        announcement_events=[
             {"involvedObject": {"kind": "Service", "namespace": "demo", "name": "web"}, "reason": "nodeAssigned",
              "message": f'announcing from node "{e["node"]}" with protocol "{e["protocol"]}"', "count": e.get("count", 1),
              "lastTimestamp": e["at"]}
             for e in case.get("events", [])],
-        "endpoint_slices": [{"metadata": {"namespace": "demo", "labels": {"kubernetes.io/service-name": "web"}},
-                             "endpoints": [{"nodeName": node, "conditions": {"ready": True}}
-                                           for node, count in case.get("endpoints", {}).items() for dummy in range(count)]}],
-    }
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
