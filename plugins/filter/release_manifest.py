@@ -17,6 +17,7 @@ description:
   - The Namespace comes first, with the pod-security labels; with an empty list as input the result is that
     Namespace alone.
   - With O(image_registry), every image is pulled from that registry, its repository path kept.
+  - With O(image_digests), every image is pinned to its digest.
   - The speaker DaemonSet (the DaemonSet with a container named C(speaker)) gets O(speaker_node_selector) merged
     into its nodeSelector and O(speaker_tolerations) added to its tolerations.
   - Bad options raise one error naming every bad C(metallb_install_*) variable.
@@ -46,6 +47,13 @@ options:
     description: A registry (host, optional port and path) to pull every image from instead.
     type: str
     default: ""
+  image_digests:
+    description:
+      - Image reference as the release names it (C(quay.io/metallb/speaker:v0.16.1)) to its digest (C(sha256:...)).
+      - When given, every image is pinned (C(repo:tag@sha256:...), before O(image_registry) moves it); an image
+        without a digest in the map is an error.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -92,13 +100,14 @@ def parse(manifest) -> list:
 
 
 def release_manifest(manifest, namespace="metallb-system", pod_security=None, speaker_node_selector=None,
-                     speaker_tolerations=None, image_registry=""):
+                     speaker_tolerations=None, image_registry="", image_digests=None):
     options = {
         "namespace": namespace,
         "pod_security": pod_security,
         "speaker_node_selector": speaker_node_selector,
         "speaker_tolerations": speaker_tolerations,
         "image_registry": image_registry,
+        "image_digests": image_digests,
     }
     try:
         return transform(parse(manifest), options)

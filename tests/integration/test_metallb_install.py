@@ -141,10 +141,36 @@ def assert_installed(kube, controller: str = "controller", speaker_name: str = "
     ({"metallb_install_manifest_src": "/nonexistent/metallb-native.yaml"}, "metallb_install_manifest_src"),
     ({"metallb_install_namespace": "Metal_LB"}, "metallb_install_namespace"),
     ({"metallb_install_state": "gone"}, "metallb_install_state"),
+    ({"metallb_install_method": "helm", "metallb_install_chart_repo_url": "https://metallb.github.io/metallb"},
+     "metallb_install_chart_repo_url: helm would fetch the chart"),
+    ({"metallb_install_manifest_sha256": "sha256:1234"}, "metallb_install_manifest_sha256"),
+    ({"metallb_install_image_digests": {"quay.io/metallb/speaker:v0.16.1": "latest"}}, "metallb_install_image_digests"),
 ])
 def test_bad_input_fails_before_any_change_naming_the_variable(kube, extra, variable):
     run = play(kube, extra, expect_failure=True)
     assert variable in run.stdout, run.stdout
+    assert NS not in namespaces(kube) and not metallb_crds(kube)
+
+
+def test_a_tampered_manifest_is_refused_before_anything_is_applied(kube, tmp_path):
+    """The release manifest with one image changed: refused against the digest shipped for
+    v0.16.1, in check mode and in a real run, naming the file and both digests; nothing reaches
+    the cluster. With the user's digest of that very file it is accepted (check mode)."""
+    import hashlib  # noqa: PLC0415 (only this test hashes)
+    good = kube["manifest"].read_bytes()
+    tampered = tmp_path / "metallb-native.yaml"
+    tampered.write_bytes(good.replace(b"quay.io/metallb/speaker:v0.16.1", b"quay.io/attacker/speaker:v0.16.1", 1))
+    actual = hashlib.sha256(tampered.read_bytes()).hexdigest()
+    for check in (True, False):
+        run = play(kube, {"metallb_install_manifest_src": str(tampered)}, check=check, expect_failure=True)
+        assert f"metallb-native.yaml of MetalLB {VERSION} from {tampered}: sha256 mismatch" in run.stdout, run.stdout
+        assert f"Expected {hashlib.sha256(good).hexdigest()} (the digest shipped for MetalLB {VERSION})" in run.stdout
+        assert f"actual {actual}" in run.stdout
+        assert "Apply the release" not in run.stdout  # stopped while reading the release
+        assert NS not in namespaces(kube) and not metallb_crds(kube)
+    run = play(kube, {"metallb_install_manifest_src": str(tampered), "metallb_install_manifest_sha256": actual},
+               check=True)
+    assert run.changed > 0 and "sha256 mismatch" not in run.stdout
     assert NS not in namespaces(kube) and not metallb_crds(kube)
 
 

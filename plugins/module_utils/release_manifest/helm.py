@@ -6,7 +6,7 @@ methods place the speaker and pull images the same way."""
 
 from __future__ import annotations
 
-from .options import check_options, mirrored_image
+from .options import OptionsError, check_options, mirrored_image
 
 FLAVOURS = ("native", "frr", "frr-k8s")
 
@@ -28,6 +28,9 @@ def helm_values(options: dict | None, flavour: str = "native") -> dict:
     if flavour not in FLAVOURS:
         raise ValueError(f"metallb_install_flavour: {flavour!r} is not one of {', '.join(FLAVOURS)}")
     opts = check_options(options)
+    if opts["image_digests"]:
+        raise OptionsError(["metallb_install_image_digests: images are pinned by digest in the manifest's objects "
+                            "(metallb_install_method: manifest); the chart takes repository and tag only"])
     registry = opts["image_registry"]
     speaker: dict = {"frr": {"enabled": flavour == "frr"}}
     values: dict = {"controller": {}, "speaker": speaker, "frrk8s": {"enabled": flavour == "frr-k8s"}}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from .digests import DigestError, check_image_digests
+
 PREFIX = "metallb_install_"
 
 # DNS-1123 label (namespaces) and the parts of a label key / value (k8s.io/apimachinery validation).
@@ -137,12 +139,12 @@ def check_options(options: dict | None) -> dict:
     """The options, checked and normalized; raises OptionsError naming every bad variable.
 
     Keys (all optional): namespace, pod_security ({audit, warn}: level), speaker_node_selector,
-    speaker_tolerations, image_registry.
+    speaker_tolerations, image_registry, image_digests (image reference -> sha256:...).
     """
     options = dict(options or {})
     problems: list[str] = []
     unknown = sorted(set(options) - {"namespace", "pod_security", "speaker_node_selector", "speaker_tolerations",
-                                     "image_registry"})
+                                     "image_registry", "image_digests"})
     if unknown:
         problems.append(f"unknown option(s): {', '.join(unknown)}")
 
@@ -173,12 +175,19 @@ def check_options(options: dict | None) -> dict:
         problems.append(f"{PREFIX}image_registry: {registry!r} is not a registry host with an optional path "
                         "(for example registry.example.com:5000/mirror), without a tag")
 
+    image_digests = {}
+    try:
+        image_digests = check_image_digests(options.get("image_digests") or {})
+    except DigestError as exc:
+        problems.append(str(exc))
+
     normalized = {
         "namespace": namespace,
         "pod_security": levels,
         "speaker_node_selector": _check_node_selector(options.get("speaker_node_selector"), problems),
         "speaker_tolerations": _check_tolerations(options.get("speaker_tolerations"), problems),
         "image_registry": registry.rstrip("/") if isinstance(registry, str) else "",
+        "image_digests": image_digests,
     }
     if problems:
         raise OptionsError(problems)

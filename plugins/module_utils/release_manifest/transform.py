@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import copy
 
-from .options import check_options, mirrored_image
+from .digests import pin_image
+from .options import OptionsError, check_options, mirrored_image
 
 DEFAULT_NAMESPACE = "metallb-system"
 # On every object: names the installer, and gives server-side apply a field this collection
@@ -136,7 +137,8 @@ def transform(documents, options: dict | None = None) -> list[dict]:
     * the Namespace first, with the pod-security labels (added when the release has none);
     * every object labelled ``app.kubernetes.io/managed-by: baremetal.metallb`` unless it has
       that label already (a rendered chart's objects keep Helm's);
-    * images pulled from ``image_registry`` when given;
+    * images pinned to the digests of ``image_digests`` when given (every image must have one),
+      then pulled from ``image_registry`` when given;
     * the speaker DaemonSet's nodeSelector merged with ``speaker_node_selector`` and
       ``speaker_tolerations`` added to its own;
     * ``status`` and null ``creationTimestamp`` dropped: the server owns them.
@@ -147,6 +149,7 @@ def transform(documents, options: dict | None = None) -> list[dict]:
     source, target = source_namespace(objects), opts["namespace"]
     out: list[dict] = []
     release_namespace = None
+    unpinned: list[str] = []
     for original in objects:
         obj = copy.deepcopy(original)
         obj.pop("status", None)
@@ -174,9 +177,20 @@ def transform(documents, options: dict | None = None) -> list[dict]:
         pod_spec = pod_spec_of(obj)
         if pod_spec:
             for container in containers(pod_spec):
-                if container.get("image"):
-                    container["image"] = mirrored_image(container["image"], opts["image_registry"])
+                image = container.get("image")
+                if image and opts["image_digests"]:
+                    pinned = pin_image(image, opts["image_digests"])
+                    if pinned is None:
+                        unpinned.append(image)
+                    image = pinned or image
+                if image:
+                    container["image"] = mirrored_image(image, opts["image_registry"])
             if is_speaker(obj):
                 _place_speaker(pod_spec, opts["speaker_node_selector"], opts["speaker_tolerations"])
         out.append(obj)
+    if unpinned:
+        raise OptionsError([
+            "metallb_install_image_digests has no digest for " + ", ".join(sorted(set(unpinned)))
+            + ": give one for every image of the release (its digest in the registry you pull from, e.g. "
+            "`crane digest IMAGE`, or the Digest of `skopeo inspect docker://IMAGE`), or leave the map empty"])
     return [namespace_object(target, opts["pod_security"], release_namespace), *out]
