@@ -19,6 +19,7 @@ bgp_controller.go, internal/config):
 
 * an advertisement takes a pool it names in ``ipAddressPools``, a pool whose
   labels match one of its ``ipAddressPoolSelectors``, or, with neither, every pool;
+  and a Service whose labels match one of its ``serviceSelectors`` (none: every Service);
 * it takes a node its ``nodeSelectors`` match (none: every node);
 * a node whose ``NetworkUnavailable`` condition is True never announces;
 * a node labelled ``node.kubernetes.io/exclude-from-external-load-balancers``
@@ -62,11 +63,13 @@ def family(address) -> str:
     return f"ipv{address.version}"
 
 
-def advertisements_for_pool(ads: list[Advertisement] | None, pool_name: str | None, pool_labels: dict | None) -> list[Advertisement] | None:
-    """The advertisements that take the pool (all of them when the pool is unknown); ``None`` when the advertisements are unknown."""
+def advertisements_for_pool(ads: list[Advertisement] | None, pool_name: str | None, pool_labels: dict | None,
+                            service_labels: dict | None = None) -> list[Advertisement] | None:
+    """The advertisements that take the pool (all of them when the pool is unknown) and the Service (its labels
+    unknown: taken to match); ``None`` when the advertisements are unknown."""
     if ads is None:
         return None
-    return [ad for ad in ads if pool_name is None or ad.selects_pool(pool_name, pool_labels)]
+    return [ad for ad in ads if (pool_name is None or ad.selects_pool(pool_name, pool_labels)) and ad.selects_service(service_labels)]
 
 
 def excluded_from_lb(cluster: Cluster, node: Node) -> bool:
@@ -152,16 +155,18 @@ def announce(
     local: bool = False,
     endpoint_nodes=None,
     addresses=(),
+    service_labels: dict | None = None,
     honour_exclusion: bool = True,
 ) -> Announcement | None:
     """Who announces a Service of pool ``pool_name`` in ``mode``; ``None`` when the nodes are unknown.
 
     ``endpoint_nodes``: the nodes holding an endpoint that can serve (``None``: unknown, and then
     ``announcing`` stays ``None``); ``addresses``: the Service's addresses, first one first;
+    ``service_labels``: for the advertisements' serviceSelectors (``None``: unknown, every one matches);
     ``honour_exclusion=False`` asks who would announce without the exclusion label."""
     if cluster.nodes is None:
         return None
-    ads = advertisements_for_pool(cluster.advertisements(mode), pool_name, pool_labels)
+    ads = advertisements_for_pool(cluster.advertisements(mode), pool_name, pool_labels, service_labels)
     assumed = ads is None
     if assumed:
         ads = [Advertisement(kind=mode, name="(assumed)", pools=[], pool_selectors=[], node_selectors=[])]
@@ -212,11 +217,12 @@ def announce(
 
 
 def announce_service(cluster: Cluster, pool_name: str | None, pool_labels: dict | None, *, local: bool,
-                     endpoint_nodes=None, addresses=()) -> dict[str, Announcement]:
-    """Mode -> ``Announcement`` for every mode whose (known) advertisements take the pool."""
+                     endpoint_nodes=None, addresses=(), service_labels: dict | None = None) -> dict[str, Announcement]:
+    """Mode -> ``Announcement`` for every mode whose (known) advertisements take the pool and the Service."""
     found = {}
     for mode in MODES:
-        if not advertisements_for_pool(cluster.advertisements(mode), pool_name, pool_labels):
+        if not advertisements_for_pool(cluster.advertisements(mode), pool_name, pool_labels, service_labels):
             continue
-        found[mode] = announce(cluster, mode, pool_name, pool_labels, local=local, endpoint_nodes=endpoint_nodes, addresses=addresses)
+        found[mode] = announce(cluster, mode, pool_name, pool_labels, local=local, endpoint_nodes=endpoint_nodes,
+                               addresses=addresses, service_labels=service_labels)
     return found

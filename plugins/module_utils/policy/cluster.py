@@ -55,6 +55,7 @@ class Advertisement:
     pool_selectors: list[dict]
     node_selectors: list[dict]
     peers: list[str] = dataclasses.field(default_factory=list)
+    service_selectors: list[dict] = dataclasses.field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -69,6 +70,10 @@ class Advertisement:
 
     def selects_node(self, node: Node) -> bool:
         return any_selector_matches(self.node_selectors, node.labels)
+
+    def selects_service(self, service_labels: dict | None) -> bool:
+        """No serviceSelectors, or one matches; ``None`` (the Service's labels unknown) is taken to match."""
+        return service_labels is None or any_selector_matches(self.service_selectors, service_labels)
 
 
 @dataclasses.dataclass
@@ -169,6 +174,7 @@ def _ads_from_objects(kind: str, raw_ads: list[dict]) -> list[Advertisement]:
             pool_selectors=list(_get(raw, "spec", "ipAddressPoolSelectors", default=[])),
             node_selectors=list(_get(raw, "spec", "nodeSelectors", default=[])),
             peers=list(_get(raw, "spec", "peers", default=[])),
+            service_selectors=list(_get(raw, "spec", "serviceSelectors", default=[])),
         )
         for raw in raw_ads
     ]

@@ -149,6 +149,7 @@ class ServiceReport:
         announced = announce_service(
             self._cluster, pool_name, pool.labels if pool else None, local=policy == "Local",
             endpoint_nodes=set(endpoints) if self._endpoints_known else None, addresses=addresses,
+            service_labels=dig(service, "metadata", "labels", default={}),
         )
         for mode, announcement in announced.items():
             report["modes"].append(mode)

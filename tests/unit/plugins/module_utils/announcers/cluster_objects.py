@@ -38,6 +38,8 @@ def advertisement_object(ad: dict) -> dict:
         spec["ipAddressPoolSelectors"] = ad["pool_selectors"]
     if ad.get("peers"):
         spec["peers"] = ad["peers"]
+    if ad.get("service_selectors"):
+        spec["serviceSelectors"] = ad["service_selectors"]
     return {"metadata": _meta(ad["name"]), "spec": spec}
 
 
@@ -55,7 +57,7 @@ def _index(name: str, position: int) -> int:
 def objects_from_case(case: dict) -> dict:
     """``nodes`` {name: labels} (default node1..node3), ``speakers`` (default all), ``ignore_exclude_lb``,
     ``network_unavailable`` [names], ``ipv6`` (nodes get an IPv6 address too), ``pools`` {name: addresses},
-    ``pool_labels`` {name: labels}, ``l2_ads``/``bgp_ads`` [{name, pools, pool_selectors, node_selectors, peers}],
+    ``pool_labels`` {name: labels}, ``l2_ads``/``bgp_ads`` [{name, pools, pool_selectors, node_selectors, peers, service_selectors}],
     ``peers`` [{name, address, node_selectors}], ``endpoints`` {node: count} of the Service demo/web (``unknown``: no slices read)."""
     nodes = case.get("nodes") or {"node1": {}, "node2": {}, "node3": {}}
     unavailable = set(case.get("network_unavailable", []))

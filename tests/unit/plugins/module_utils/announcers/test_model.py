@@ -29,7 +29,7 @@ def _announced(case: dict) -> dict:
     addresses = [parse_address(ip) for ip in service["ips"]]
     endpoints = None if case["endpoints"] == "unknown" else set(case["endpoints"])
     found = announce_service(cluster, service["pool"], pool.labels if pool else None, local=service["policy"] == "Local",
-                             endpoint_nodes=endpoints, addresses=addresses)
+                             endpoint_nodes=endpoints, addresses=addresses, service_labels=service.get("labels", {}))
     families = sorted({family(a) for a in addresses})
     return {mode: announcement.as_dict(cluster, families) for mode, announcement in found.items()}
 

@@ -24,7 +24,7 @@ def _objects(case: dict) -> dict:
         l2_statuses=[{"metadata": {"name": "l2-x", "namespace": "metallb-system",
                                    "labels": {"metallb.io/service-name": "web", "metallb.io/service-namespace": "demo"}},
                       "status": {"node": case["leader"]}}] if case.get("leader") else [],
-        services=[{"metadata": {"name": "web", "namespace": "demo", "annotations": annotations},
+        services=[{"metadata": {"name": "web", "namespace": "demo", "annotations": annotations, "labels": service.get("labels", {})},
                    "spec": {"type": "LoadBalancer", "externalTrafficPolicy": service["policy"]},
                    "status": {"loadBalancer": {"ingress": [{"ip": ip} for ip in service["ips"]]}}}],
         announcement_events=[
