@@ -90,3 +90,64 @@ def test_verify_fails_naming_the_service_when_no_node_may_announce(applied, tmp_
     text = report.read_text()
     assert "0 of 2 Service(s) as expected." in text and "PROBLEMS" in text
     assert "Fix: run a pod on an advertising node" in text
+
+
+def test_verify_passes_with_the_read_only_identity_and_its_writes_are_refused(applied, tmp_path):
+    """playbooks/verify_access.yml (run as the admin) creates the read-only ServiceAccount of
+    docs/access.md and writes a kubeconfig with its token; verify.yml passes with that identity,
+    and the API server refuses it every write (403)."""
+    import time  # noqa: PLC0415 (imports of this test only: the module's header is shared)
+
+    import yaml  # noqa: PLC0415
+    from kubernetes import config as k8s_config  # noqa: PLC0415
+    from kubernetes.client.rest import ApiException  # noqa: PLC0415
+
+    custom = k8s.CustomObjectsApi(applied["api"])
+    # a test before may have taken every node away from the advertisement: the pool as the fixture made it
+    custom.patch_namespaced_custom_object("metallb.io", "v1beta1", NS, "l2advertisements", "lan",
+                                          {"spec": {"nodeSelectors": None}})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if {"web-local", "web-cluster"} <= set(leaders(applied)):
+                break
+        except (KeyError, TypeError):  # a status without its node yet
+            pass
+        time.sleep(0.5)
+    inventory = applied["lab"].inventory
+    out = tmp_path / "verify.kubeconfig"
+    access = {"metallb_kubeconfig": str(applied["kubeconfig"]), "verify_access_output": str(out)}
+    run = run_playbook("playbooks/verify_access.yml", inventory, access)
+    assert run.changed > 0
+    assert out.stat().st_mode & 0o777 == 0o600
+    kubeconfig = yaml.safe_load(out.read_text())
+    token = kubeconfig["users"][0]["user"]["token"]
+    assert token and token not in run.stdout + run.stderr
+    assert set(kubeconfig["users"][0]["user"]) == {"token"}  # nothing of the admin's credentials
+    assert run_playbook("playbooks/verify_access.yml", inventory, access).changed == 0
+
+    report = tmp_path / "read-only.md"
+    run = run_playbook("playbooks/verify.yml", inventory,
+                       {"metallb_kubeconfig": str(out), "lb_verify_report_path": str(report)})
+    assert run.changed == 0
+    assert "demo/web-local 198.51.100.210: ok" in run.stdout, run.stdout
+    assert re.search(r"demo/web-cluster 198\.51\.100\.2[0-3]\d: ok", run.stdout), run.stdout
+    assert "2 of 2 Service(s) as expected." in report.read_text()
+
+    api = k8s_config.new_client_from_config(config_file=str(out))
+    core, ro_custom = k8s.CoreV1Api(api), k8s.CustomObjectsApi(api)
+    assert core.list_service_for_all_namespaces().items  # it reads ...
+    writes = {
+        "create a ConfigMap": lambda: core.create_namespaced_config_map(
+            "demo", {"metadata": {"name": "written-by-verify"}, "data": {"a": "b"}}),
+        "patch the L2Advertisement": lambda: ro_custom.patch_namespaced_custom_object(
+            "metallb.io", "v1beta1", NS, "l2advertisements", "lan", {"spec": {"nodeSelectors": None}}),
+        "delete a Service": lambda: core.delete_namespaced_service("web-local", "demo"),
+        "label a Node": lambda: core.patch_node("node1", {"metadata": {"labels": {"written": "x"}}}),
+        "read a Secret": lambda: core.list_namespaced_secret(NS),
+    }
+    for what, attempt in writes.items():  # ... and nothing else
+        with pytest.raises(ApiException) as refused:
+            attempt()
+        assert refused.value.status == 403, (what, refused.value)
+        assert "system:serviceaccount:metallb-system:baremetal-metallb-verify" in refused.value.body, what
