@@ -10,7 +10,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.pools.argspec import POOL_VALIDATE_ARGSPEC
 from ansible_collections.baremetal.metallb.plugins.module_utils.pools.spans import HAS_NETADDR
-from ansible_collections.baremetal.metallb.plugins.module_utils.pools.validator import PoolValidator
+from ansible_collections.baremetal.metallb.plugins.module_utils.pools.cluster import validate
 from ansible_collections.baremetal.metallb.plugins.plugin_utils.controller_check import ControllerCheckAction
 
 
@@ -21,4 +21,4 @@ class ActionModule(ControllerCheckAction):
     def check(self, args: dict):
         if not HAS_NETADDR:
             raise AnsibleActionFail(missing_required_lib("netaddr") + " (on the Ansible controller)")
-        return PoolValidator(**args).run()
+        return validate(args)

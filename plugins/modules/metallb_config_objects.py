@@ -17,9 +17,14 @@ description:
   - Checks every field as MetalLB and Kubernetes would (names, label keys and values, selectors, ASNs, ports, timers,
     addresses, communities, BFD ranges, duplicate names per kind, BGP mode restrictions) and reports every problem at once,
     each prefixed with its variable path (O(variable_prefix) + C(bgp_peers[1].peer_asn)).
+  - The pools' addresses get the checks of M(baremetal.metallb.pool_validate) (MetalLB's grammar, a CIDR with its prefix
+    length or a range C(first-last); overlaps; O(pool_node_addresses); O(pool_reserved)) and are applied exactly as
+    written. An address without a prefix length is refused with the fix (V(203.0.113.6) becomes V(203.0.113.6/32)), as
+    MetalLB refuses it.
   - Without O(cluster), references to objects not in the input are returned in RV(unresolved). With O(cluster) (what the
     namespace holds), they must exist there, an object of the same name that this instance does not own is an error, and the
-    owned objects no longer wanted are returned in RV(prune).
+    owned objects no longer wanted are returned in RV(prune). A pool overlapping an IPAddressPool of O(cluster) that this
+    instance does not own is an error naming that pool and the overlapping addresses (MetalLB's webhook would refuse it).
   - A peer's C(password) becomes a C(kubernetes.io/basic-auth) Secret C(<peer>-bgp-password) referenced by C(passwordSecret).
     The Secret (with the password) is returned only with O(output=secrets), which returns nothing else; run that task with C(no_log).
   - Runs on the controller (an action plugin); no connection to the target host is made.
@@ -27,6 +32,8 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - baremetal.metallb.controller_check
+requirements:
+  - netaddr >= 1.3 (on the controller), for the pools' addresses
 options:
   namespace:
     description: Namespace of every object.
@@ -86,6 +93,25 @@ options:
       - What the namespace holds, kind to list of objects as C(kubernetes.core.k8s_info) returns them (C(IPAddressPool),
         C(BGPPeer), ..., and C(Secret) with metadata and type only).
     type: dict
+  pool_node_addresses:
+    description: Node addresses; no pool may contain one (as O(baremetal.metallb.pool_validate#module:node_addresses)).
+    type: list
+    elements: str
+    default: []
+  pool_reserved:
+    description: Ranges no pool may touch (as O(baremetal.metallb.pool_validate#module:reserved)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: What the range is, for messages.
+        type: str
+        required: true
+      cidr:
+        description: The range, as a CIDR, a range or a single address.
+        type: str
+        required: true
   output:
     description: V(objects) returns the objects and findings; V(secrets) returns only the password Secrets.
     type: str
@@ -171,6 +197,8 @@ def main() -> None:
     output = params.pop("output")
     params["prefix"] = params.pop("variable_prefix")
     result = ConfigBuilder(**params).run()
+    for warning in result.warnings:
+        module.warn(warning)
     if output == "secrets":
         if result.failed:
             module.fail_json(msg="metallb_config_objects: the input is invalid; run it with output=objects to see why")

@@ -21,12 +21,15 @@ description:
   - Runs on the controller (an action plugin), so C(netaddr) is needed there only and no
     connection to the target host is made.
   - Overlap search sorts the entries and sweeps over them once, in n log n time; it never compares pools pairwise.
+  - With O(cluster_pools) (what the cluster holds), a pool overlapping an IPAddressPool this collection does not manage
+    is refused, naming that pool and the overlapping addresses, because MetalLB's webhook would refuse it in the middle of an apply.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - baremetal.metallb.controller_check
 requirements:
   - netaddr >= 1.3 (on the controller)
+  - kubernetes (on the controller), for O(read_cluster) only
 options:
   pools:
     description:
@@ -42,9 +45,13 @@ options:
       addresses:
         description:
           - The pool's addresses. Required; a missing or empty list is reported as C(empty_pool).
-          - Each entry is a CIDR (V(192.0.2.0/28)), a range (V(192.0.2.10-192.0.2.20), spaces around V(-) allowed),
-            or a single address meaning /32 or /128.
-          - A CIDR with host bits set (V(192.0.2.5/24)) is refused; MetalLB would silently mask it.
+          - Each entry is a CIDR (V(192.0.2.0/28)) or a range (V(192.0.2.10-192.0.2.20), spaces around V(-) allowed),
+            as MetalLB v0.16 reads them. Entries are used exactly as written, never rewritten.
+          - A single address needs its prefix length (V(203.0.113.6/32), V(2001:db8::6/128)). MetalLB refuses V(203.0.113.6)
+            as an invalid CIDR, so it is refused here with that fix (C(missing_prefix)).
+          - A CIDR with spaces in it is refused (MetalLB reads a CIDR as written); spaces around the addresses of a range are fine.
+          - Also refused, although MetalLB takes them, because MetalLB's reading surprises. A CIDR with host bits set
+            (V(192.0.2.5/24), MetalLB silently masks it), a range whose ends are of two families, an IPv4-mapped IPv6 address.
         type: list
         elements: str
       protocol:
@@ -92,9 +99,46 @@ options:
         description: The range, as a CIDR, a range or a single address.
         type: str
         required: true
+  cluster_pools:
+    description:
+      - The IPAddressPool objects the cluster holds (in MetalLB's namespace), as M(kubernetes.core.k8s_info) or
+        M(baremetal.metallb.k8s_batch_info) return them.
+      - A pool labelled C(app.kubernetes.io/managed-by=baremetal.metallb) and C(baremetal.metallb/config-instance=)O(instance)
+        and named as one of O(pools) is updated in place by the apply, and skipped. No pool may overlap any other
+        (C(overlaps_cluster_pool)). Those of anyone else (by hand, a Helm chart, another instance) stay, and this instance's
+        pools no longer wanted are removed only after the apply; MetalLB's webhook refuses an overlap with either.
+      - When omitted (and O(read_cluster) is not given), the cluster's pools are not checked (RV(foreign_pools) is null).
+    type: list
+    elements: dict
+  read_cluster:
+    description:
+      - Read O(cluster_pools) from the cluster first (a LIST of IPAddressPools in O(read_cluster.namespace)), on the
+        controller. A cluster without MetalLB's CRDs holds no pools.
+      - A cluster that cannot be read (unreachable, no kubeconfig, no C(kubernetes) library) is a warning naming the
+        reason, and the cluster's pools are not checked (RV(foreign_pools) is null); every other check runs.
+      - Ignored when O(cluster_pools) is given.
+    type: dict
+    suboptions:
+      kubeconfig:
+        description:
+          - Path of the kubeconfig (or its content as a dict); when empty, C($KUBECONFIG), C(~/.kube/config), then the
+            in-cluster service account.
+        type: raw
+      context:
+        description: The kubeconfig's context; its current context when empty.
+        type: str
+      namespace:
+        description: MetalLB's namespace.
+        type: str
+        default: metallb-system
+  instance:
+    description:
+      - The C(metallb_config) instance whose pools O(pools) become (the C(baremetal.metallb/config-instance) label).
+    type: str
+    default: default
 notes:
   - "Error codes: V(missing_name), V(invalid_name), V(duplicate_name), V(empty_pool), V(invalid_syntax), V(reversed_range),
-    V(mixed_family), V(host_bits_set), V(ipv4_mapped), V(overlap), V(overlaps_node), V(overlaps_reserved),
+    V(mixed_family), V(host_bits_set), V(missing_prefix), V(ipv4_mapped), V(overlap), V(overlaps_node), V(overlaps_reserved), V(overlaps_cluster_pool),
     V(outside_l2_network), V(includes_network_or_broadcast)."
   - "An IPv4-mapped IPv6 address (V(::ffff:192.0.2.1)) is refused: MetalLB (Go) reads it as IPv4, Python as IPv6."
   - Touching ranges (one ends right before the other starts) do not overlap.
@@ -126,6 +170,18 @@ EXAMPLES = r"""
       - name: router
         cidr: 198.51.100.1
   register: validated
+
+- name: Also against the pools the cluster already holds (made by hand, by a chart, by another instance)
+  baremetal.metallb.pool_validate:
+    pools:
+      - name: production-pool
+        protocol: bgp
+        addresses:
+          - 203.0.113.0/26
+          - 203.0.113.70/32
+    read_cluster:
+      kubeconfig: ~/.kube/config
+    instance: default
 
 - name: Use the normalized CIDRs, e.g. for a router prefix list
   ansible.builtin.debug:
@@ -188,6 +244,12 @@ total_ipv6:
   returned: always
   type: str
   sample: "256"
+foreign_pools:
+  description: Names of the cluster's pools not managed by O(instance), which the pools were checked against; null without O(cluster_pools).
+  returned: always
+  type: list
+  elements: str
+  sample: [hand-made-pool]
 errors:
   description: Every problem found; empty when the pools are valid.
   returned: always
@@ -223,7 +285,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.pools.argspec import POOL_VALIDATE_ARGSPEC
 from ansible_collections.baremetal.metallb.plugins.module_utils.pools.spans import HAS_NETADDR
-from ansible_collections.baremetal.metallb.plugins.module_utils.pools.validator import PoolValidator
+from ansible_collections.baremetal.metallb.plugins.module_utils.pools.cluster import validate
 
 
 def main() -> None:
@@ -232,7 +294,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=POOL_VALIDATE_ARGSPEC, supports_check_mode=True)
     if not HAS_NETADDR:
         module.fail_json(msg=missing_required_lib("netaddr"))
-    result = PoolValidator(**module.params).run()
+    result = validate(module.params)
     for warning in result.warnings:
         module.warn(warning)
     if result.failed:

@@ -225,7 +225,7 @@ options:
         description: The pool's name.
         type: str
       addresses:
-        description: CIDRs, ranges C(first-last) or single addresses.
+        description: CIDRs (one address with its prefix length, C(203.0.113.6/32)) or ranges C(first-last).
         type: list
         elements: str
       protocol:

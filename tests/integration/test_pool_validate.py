@@ -28,7 +28,7 @@ def test_validate_playbook_on_the_example_inventory():
 def test_validate_playbook_fails_on_a_bad_pool_before_anything_else():
     run = _playbook(
         "playbooks/validate.yml", "inventories/example",
-        "-e", '{"metallb_pools": [{"name": "x", "addresses": ["198.51.100.13"]}]}',
+        "-e", '{"metallb_pools": [{"name": "x", "addresses": ["198.51.100.13/32"]}]}',
     )
     assert run.rc != 0
     assert "contains node address 198.51.100.13" in run.stdout

@@ -10,6 +10,7 @@ itself, so that each problem is reported with its full variable path, all at onc
 from __future__ import annotations
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.metallb_config.builder import BGP_MODES
+from ansible_collections.baremetal.metallb.plugins.module_utils.pools.argspec import POOL_VALIDATE_ARGSPEC
 
 METALLB_CONFIG_OBJECTS_ARGSPEC = dict(
     namespace=dict(type="str", default="metallb-system"),
@@ -24,5 +25,7 @@ METALLB_CONFIG_OBJECTS_ARGSPEC = dict(
     bfd_profiles=dict(type="list", elements="dict", default=[]),
     communities=dict(type="list", elements="dict", default=[]),
     cluster=dict(type="dict"),
+    pool_node_addresses=POOL_VALIDATE_ARGSPEC["node_addresses"],
+    pool_reserved=POOL_VALIDATE_ARGSPEC["reserved"],
     output=dict(type="str", default="objects", choices=["objects", "secrets"]),
 )

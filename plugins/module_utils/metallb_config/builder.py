@@ -7,9 +7,12 @@ Plain data in, plain data out: the variables (snake_case) become IPAddressPool,
 L2Advertisement, BGPPeer (v1beta2), BGPAdvertisement, BFDProfile and Community
 objects (camelCase), plus one ``kubernetes.io/basic-auth`` Secret per peer with a
 password. Every field is checked first; each problem is reported with the
-variable path (``metallb_config_bgp_peers[1].peer_asn: ...``). With what the
-cluster holds (``cluster``) it also resolves references between objects, refuses
-to take over objects it does not own, and lists owned objects to prune.
+variable path (``metallb_config_bgp_peers[1].peer_asn: ...``). The pools' addresses
+go through pool_validate's checks (MetalLB's entry grammar, overlaps, node addresses,
+reserved ranges) and are applied exactly as written. With what the cluster holds
+(``cluster``) it also resolves references between objects, refuses to take over
+objects it does not own, refuses pools that overlap a pool it does not own, and
+lists owned objects to prune.
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ import base64
 import ipaddress
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.metallb_config import values as V
+from ansible_collections.baremetal.metallb.plugins.module_utils.metallb_config.ownership import INSTANCE_KEY, MANAGED_BY, MANAGED_BY_KEY, owned, owner_labels
+from ansible_collections.baremetal.metallb.plugins.module_utils.pools.spans import HAS_NETADDR
+from ansible_collections.baremetal.metallb.plugins.module_utils.pools.validator import PoolValidator
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.names import dns1123_label, dns1123_subdomain, label_value, qualified_name
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.selectors import check_selector
 
-MANAGED_BY_KEY = "app.kubernetes.io/managed-by"
-MANAGED_BY = "baremetal.metallb"
-INSTANCE_KEY = "baremetal.metallb/config-instance"
 SECRET_SUFFIX = "-bgp-password"
 BGP_MODES = ("native", "frr", "frr-k8s")
 
@@ -102,10 +105,6 @@ REQUIRED = {
 COMMON = ("name", "labels")
 
 
-def owner_labels(instance: str) -> dict:
-    return {MANAGED_BY_KEY: MANAGED_BY, INSTANCE_KEY: instance}
-
-
 class ConfigResult:
     def __init__(self):
         self.errors: list[str] = []
@@ -142,7 +141,7 @@ class ConfigBuilder:
 
     def __init__(self, *, namespace="metallb-system", instance="default", bgp_mode="native", prefix="",
                  pools=None, l2_advertisements=None, bgp_peers=None, bgp_advertisements=None,
-                 bfd_profiles=None, communities=None, cluster=None):
+                 bfd_profiles=None, communities=None, cluster=None, pool_node_addresses=None, pool_reserved=None):
         self.namespace = namespace
         self.instance = instance
         self.bgp_mode = bgp_mode
@@ -153,6 +152,8 @@ class ConfigBuilder:
         }
         # kind -> name -> {"labels": ..., "aliases": [...], "type": ...}; None when the cluster was not read
         self.cluster = self._index_cluster(cluster) if cluster is not None else None
+        self._cluster_pools = (cluster or {}).get("IPAddressPool") or [] if cluster is not None else None
+        self._pool_checks = {"node_addresses": pool_node_addresses or [], "reserved": pool_reserved or []}
         self.result = ConfigResult()
         self._names: dict[str, set] = {}
         self._alias_names: set = set()
@@ -183,7 +184,7 @@ class ConfigBuilder:
         return index
 
     def _owned(self, labels: dict) -> bool:
-        return labels.get(MANAGED_BY_KEY) == MANAGED_BY and labels.get(INSTANCE_KEY) == self.instance
+        return owned(labels, self.instance)
 
     # ------------------------------------------------------------ entry point
     def run(self) -> ConfigResult:
@@ -205,6 +206,7 @@ class ConfigBuilder:
                 if obj is not None:
                     self.result.objects.append(obj)
         self._check_native_mode(items)
+        self._check_pool_addresses(items["pools"])
         self._check_takeover()
         if not self.result.errors:
             self._compute_prune()
@@ -380,8 +382,12 @@ class ConfigBuilder:
         return [item.strip() for item in value]
 
     def _addresses(self, path, value, entry):
-        # the syntax and overlaps are pool_validate's job; here only the shape
-        return self._strings(path, value, "address entries (CIDR, range or address)")
+        # Only the shape here; each entry's syntax and the overlaps: _check_pool_addresses.
+        # Applied exactly as written: what MetalLB would refuse is refused, never rewritten.
+        if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+            self._error(path, "must be a non-empty list of address entries (CIDR 192.0.2.0/28 or range 192.0.2.10-192.0.2.20)")
+            return None
+        return list(value)
 
     def _interfaces(self, path, value, entry):
         return self._strings(path, value, "interface names")
@@ -621,6 +627,30 @@ class ConfigBuilder:
             if entry.get("name") in bgp_pools and 6 in self._pool_families.get(entry["name"], set()):
                 self._error(f"{path}.addresses", f"has IPv6 addresses and is advertised over BGP; MetalLB's native BGP mode is IPv4 only "
                                                  f"({mode} is native): use an IPv4 pool or MetalLB with FRR")
+
+    def _check_pool_addresses(self, pools) -> None:
+        """pool_validate's checks on the pools whose addresses have the right shape, and the cluster's other pools."""
+        if not HAS_NETADDR:
+            self._error(self._var("pools"), "checking the addresses needs the Python library netaddr on the controller: install it")
+            return
+        checked = [(path, entry) for path, entry in pools
+                   if isinstance(entry.get("addresses"), list) and entry["addresses"] and all(isinstance(a, str) for a in entry["addresses"])]
+        paths = {}
+        for path, entry in checked:
+            paths.setdefault(entry.get("name"), f"{path}.addresses")
+        outcome = PoolValidator(
+            pools=[{"name": entry.get("name"), "addresses": entry["addresses"]} for dummy, entry in checked],
+            cluster_pools=self._cluster_pools, instance=self.instance, **self._pool_checks,
+        ).run()
+        for error in outcome.errors:
+            if error["code"] in ("missing_name", "invalid_name", "duplicate_name", "empty_pool"):
+                continue  # reported by _items with the variable path
+            if error.get("option"):
+                where = self._var(f"pool_{error['option']}")
+            else:
+                where = paths.get(error["pool"], self._var("pools"))
+            self._error(where, error["message"])
+        self.result.warnings.extend(outcome.warnings)
 
     def _check_takeover(self) -> None:
         """An object of the same name that this role (this instance) does not own is left alone: an error, not an adoption."""

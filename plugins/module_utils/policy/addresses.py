@@ -37,24 +37,27 @@ def parse_address(text):
 
 
 def parse_pool_entry(text) -> Run | None:
-    """A MetalLB pool entry (CIDR, ``first-last`` or one address) as a Run, or None."""
+    """A MetalLB pool entry as MetalLB v0.16 reads it (a range ``first-last`` or a CIDR), or None.
+
+    As MetalLB: an entry holding '-' is a range (spaces around each end allowed);
+    any other is a CIDR read exactly as written, host bits masked; a bare address
+    is refused ("invalid CIDR"), as pool_validate refuses it.
+    """
     if not isinstance(text, str):
         return None
-    text = text.strip()
     if "-" in text:
         first_text, dummy, last_text = text.partition("-")
-        first, last = parse_address(first_text.strip()), parse_address(last_text.strip())
+        first, last = parse_address(first_text.strip(" \t\n\r\v\f")), parse_address(last_text.strip(" \t\n\r\v\f"))
         if first is None or last is None or first.version != last.version or int(first) > int(last):
             return None
         return Run(int(first), int(last), first.version)
-    if "/" in text:
-        try:
-            network = ipaddress.ip_network(text, strict=False)
-        except ValueError:
-            return None
-        return Run(int(network.network_address), int(network.broadcast_address), network.version)
-    address = parse_address(text)
-    return None if address is None else Run(int(address), int(address), address.version)
+    if "/" not in text or text != text.strip() or "%" in text:
+        return None
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+    return Run(int(network.network_address), int(network.broadcast_address), network.version)
 
 
 def parse_interface(text):

@@ -104,13 +104,14 @@ def parse_pools(raw_pools: list[dict] | None, errors: InputErrors, var: str = "p
         runs = []
         addresses = raw.get("addresses") or []
         if not addresses:
-            errors.add(f"{here}.addresses", "invalid_pool", f"of pool '{name}' is empty: list at least one CIDR, range or address")
+            errors.add(f"{here}.addresses", "invalid_pool", f"of pool '{name}' is empty: list at least one CIDR or range")
         for position, entry in enumerate(addresses):
             run = parse_pool_entry(entry)
             if run is None:
                 errors.add(
                     f"{here}.addresses[{position}]", "invalid_pool",
-                    f"is {entry!r}, not a CIDR, an address or a range 'first-last' of one family in ascending order",
+                    f"is {entry!r}, not a CIDR with its prefix length (203.0.113.6/32 for one address) "
+                    "or a range 'first-last' of one family in ascending order, as MetalLB reads them",
                 )
             else:
                 runs.append(run)

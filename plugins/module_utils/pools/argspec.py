@@ -26,4 +26,16 @@ POOL_VALIDATE_ARGSPEC = dict(
         default=[],
         options=dict(name=dict(type="str", required=True), cidr=dict(type="str", required=True)),
     ),
+    # IPAddressPool objects as the API returns them; free-form, read as MetalLB reads them.
+    cluster_pools=dict(type="list", elements="dict"),
+    # or read them from the cluster first (see cluster.py)
+    read_cluster=dict(
+        type="dict",
+        options=dict(
+            kubeconfig=dict(type="raw", no_log=True),
+            context=dict(type="str"),
+            namespace=dict(type="str", default="metallb-system"),
+        ),
+    ),
+    instance=dict(type="str", default="default"),
 )

@@ -3,10 +3,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Address entries as integer spans.
 
-MetalLB accepts three spellings in an IPAddressPool: a CIDR, a range
-``first-last`` and (by our extension, as in its docs' examples) a single
-address. Everything downstream works on inclusive integer spans, which makes
-overlap search a matter of sorting.
+An IPAddressPool entry is what MetalLB v0.16.1's parser (``ParseCIDR`` in
+internal/config/config.go) takes, or less: an entry holding '-' is a range
+``first-last`` (split at the first '-', spaces around each address trimmed,
+first <= last); any other entry is a CIDR read exactly as written (Go's
+``net.ParseCIDR``: no spaces, a prefix length required, so a bare address is
+"invalid CIDR"). ``parse_pool_entry`` is that grammar, stricter where MetalLB
+is silent or surprising (host bits, ranges of two families, IPv4-mapped
+IPv6, zones, only ASCII spaces trimmed). The other options (node addresses,
+reserved ranges) also take a single address: ``parse_entry``.
+Everything downstream works on inclusive integer spans, which makes overlap
+search a matter of sorting.
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ else:
 
 BITS = {4: 32, 6: 128}
 _PREFIX = re.compile(r"^[0-9]{1,3}$")
+# Trimmed around each address of a range. Go's strings.TrimSpace trims these and
+# more (Unicode spaces); Python's str.strip() trims some Go keeps (\x1c-\x1f).
+_ASCII_SPACE = " \t\n\r\v\f"
 # IPv4-mapped IPv6 (::ffff:a.b.c.d): Go, and so MetalLB, treats these as IPv4 while
 # Python/netaddr treat them as IPv6, so the same text would mean two things.
 _IPV4_MAPPED = (0xFFFF << 32, (0xFFFF << 32) | 0xFFFFFFFF)
@@ -88,22 +98,46 @@ def parse_address(text: str, invalid: str = "not an IP address") -> netaddr.IPAd
     return address
 
 
+def parse_pool_entry(text: str, host_bits_ok: bool = False) -> Span:
+    """Parse an IPAddressPool entry as MetalLB does, refusing at least what it refuses.
+
+    ``host_bits_ok`` reads a CIDR with host bits as MetalLB does (masked): for
+    pools MetalLB already holds, not for pools a user declares.
+    """
+    if not isinstance(text, str):
+        raise EntryError("invalid_syntax", "not a string: write a CIDR (192.0.2.0/28) or a range (192.0.2.10-192.0.2.20)")
+    if not text.strip():
+        raise EntryError("invalid_syntax", "the entry is empty: write a CIDR (192.0.2.0/28) or a range (192.0.2.10-192.0.2.20)")
+    if "-" in text:
+        return _parse_range(text)
+    if text != text.strip(_ASCII_SPACE) or any(char.isspace() for char in text):
+        raise EntryError(
+            "invalid_syntax",
+            f"MetalLB reads a CIDR exactly as written and refuses spaces in it (invalid CIDR): write '{''.join(text.split())}'",
+        )
+    if "/" not in text:
+        address = parse_address(text, "not a CIDR (192.0.2.0/28) or a range (192.0.2.10-192.0.2.20)")
+        raise EntryError(
+            "missing_prefix",
+            f"MetalLB refuses an address without a prefix length (invalid CIDR): write {address}/{BITS[address.version]} for this one address",
+        )
+    return _parse_cidr(text, host_bits_ok)
+
+
 def parse_entry(text: str) -> Span:
-    """Parse a CIDR, a ``first-last`` range (spaces allowed around '-') or one address."""
+    """Parse a node address or reserved range: a pool entry, a single address, spaces around it ignored."""
     if not isinstance(text, str):
         raise EntryError("invalid_syntax", "not a string: write a CIDR, a range or an address")
     entry = text.strip()
     if not entry:
         raise EntryError("invalid_syntax", "the entry is empty")
-    if "/" in entry:
-        return _parse_cidr(entry)
-    if "-" in entry:
-        return _parse_range(entry)
+    if "/" in entry or "-" in entry:
+        return parse_pool_entry(entry)
     address = parse_address(entry, "not a CIDR (192.0.2.0/28), a range (192.0.2.10-192.0.2.20) or an address (192.0.2.7)")
     return Span(int(address), int(address), address.version, entry)
 
 
-def _parse_cidr(entry: str) -> Span:
+def _parse_cidr(entry: str, host_bits_ok: bool = False) -> Span:
     address_text, dummy, prefix_text = entry.partition("/")
     address = parse_address(address_text, f"not a valid CIDR: '{address_text}' is not an IP address")
     bits = BITS[address.version]
@@ -112,7 +146,7 @@ def _parse_cidr(entry: str) -> Span:
     prefix = int(prefix_text)
     host_mask = (1 << (bits - prefix)) - 1
     network = int(address) & ~host_mask
-    if int(address) != network:
+    if int(address) != network and not host_bits_ok:
         meant = f"{format_address(network, address.version)}/{prefix}"
         single = f"{address}/{bits}"
         raise EntryError(
@@ -123,12 +157,11 @@ def _parse_cidr(entry: str) -> Span:
 
 
 def _parse_range(entry: str) -> Span:
-    parts = entry.split("-")
-    if len(parts) != 2:
-        raise EntryError("invalid_syntax", "not a range: write it as first-last, e.g. 192.0.2.10-192.0.2.20")
-    first_text, last_text = (part.strip() for part in parts)
+    # MetalLB splits at the first '-' only: '192.0.2.1-192.0.2.5-192.0.2.9' has the end '192.0.2.5-192.0.2.9'.
+    first_text, dummy, last_text = entry.partition("-")
     invalid = "not a range of two IP addresses: write it as first-last, e.g. 192.0.2.10-192.0.2.20"
-    first, last = parse_address(first_text, invalid), parse_address(last_text, invalid)
+    first = parse_address(first_text.strip(_ASCII_SPACE), invalid)
+    last = parse_address(last_text.strip(_ASCII_SPACE), invalid)
     if first.version != last.version:
         raise EntryError("mixed_family", f"the range starts with IPv{first.version} and ends with IPv{last.version}; use one family per range")
     if int(first) > int(last):

@@ -15,7 +15,9 @@ import gc
 import re
 import typing as t
 
-from .spans import BITS, EntryError, Span, format_address, format_range, merge_spans, parse_address, parse_entry, span_to_cidrs
+from ansible_collections.baremetal.metallb.plugins.module_utils.metallb_config.ownership import INSTANCE_KEY, MANAGED_BY, MANAGED_BY_KEY, owned
+
+from .spans import BITS, EntryError, Span, format_address, format_range, merge_spans, parse_address, parse_entry, parse_pool_entry, span_to_cidrs
 from .sweep import cross_overlaps, self_overlaps
 
 # metadata.name of an IPAddressPool: a DNS-1123 subdomain.
@@ -29,6 +31,7 @@ class ValidationResult:
     pools: list[dict] = dataclasses.field(default_factory=list)
     total_ipv4: int = 0
     total_ipv6: int = 0
+    foreign_pools: list[str] | None = None  # None: the cluster's pools were not given
 
     @property
     def failed(self) -> bool:
@@ -52,6 +55,7 @@ class ValidationResult:
             "pools": self.pools,
             "total_ipv4": self.total_ipv4,
             "total_ipv6": str(self.total_ipv6),
+            "foreign_pools": self.foreign_pools,
         }
 
 
@@ -67,7 +71,7 @@ class _Pool:
 
 
 class PoolValidator:
-    """Checks pools against each other, node addresses, L2 segments and reserved ranges."""
+    """Checks pools against each other, node addresses, L2 segments, reserved ranges and the cluster's other pools."""
 
     def __init__(
         self,
@@ -75,11 +79,15 @@ class PoolValidator:
         node_addresses: list[str] | None = None,
         l2_networks: list[str] | None = None,
         reserved: list[dict] | None = None,
+        cluster_pools: list[dict] | None = None,
+        instance: str = "default",
     ):
         self._raw_pools = pools or []
         self._raw_nodes = node_addresses or []
         self._raw_l2 = l2_networks  # None means: skip the L2 checks
         self._raw_reserved = reserved or []
+        self._raw_cluster = cluster_pools  # None means: the cluster was not read
+        self._instance = instance
         self.result = ValidationResult()
 
     # ------------------------------------------------------------ entry point
@@ -102,9 +110,11 @@ class PoolValidator:
             "reserved", [(r.get("cidr"), r.get("name") or r.get("cidr")) for r in self._raw_reserved]
         )
         networks = self._parse_l2_networks()
+        foreign = self._parse_cluster_pools()
 
         pool_items = [(span, pool) for pool in pools for span in pool.spans]
         self._check_pool_overlaps(pool_items)
+        self._check_cluster_pools(pool_items, foreign)
         self._check_nodes(pool_items, nodes)
         self._check_reserved(pool_items, reserved)
         if networks is not None:
@@ -151,7 +161,7 @@ class PoolValidator:
                 self._error("empty_pool", f"pool {label} has no addresses: list at least one CIDR, range or address", pool=pool.name)
             for text in addresses:
                 try:
-                    pool.spans.append(parse_entry(text))
+                    pool.spans.append(parse_pool_entry(text))
                 except EntryError as exc:
                     self._error(exc.code, f"pool {label} entry '{text}': {exc.message}", pool=pool.name, entry=text)
             pools.append(pool)
@@ -164,6 +174,39 @@ class PoolValidator:
                 items.append((parse_entry(text), owner))
             except EntryError as exc:
                 self._error(exc.code, f"{option} entry '{text}': {exc.message}", entry=text, option=option)
+        return items
+
+    def _parse_cluster_pools(self) -> list[tuple[Span, tuple[str, bool]]]:
+        """The spans of the cluster's IPAddressPools that stay while this run applies: (span, (name, owned)).
+
+        A pool labelled as this collection's metallb_config instance and named as
+        one of ``pools`` is updated in place: skipped. Every other pool stays during
+        the apply: one by hand, a Helm chart, another team or another instance
+        (foreign), and one of this instance no longer wanted (removed only after the
+        apply, when pruning). MetalLB's webhook refuses a pool overlapping any of them.
+        """
+        if self._raw_cluster is None:
+            return []
+        declared = {raw.get("name") for raw in self._raw_pools if isinstance(raw.get("name"), str)}
+        items = []
+        self.result.foreign_pools = []
+        for obj in self._raw_cluster:
+            meta = (obj or {}).get("metadata") or {}
+            name = meta.get("name")
+            ours = owned(meta.get("labels"), self._instance)
+            if not name or ours and name in declared:
+                continue
+            if not ours:
+                self.result.foreign_pools.append(name)
+            for text in ((obj.get("spec") or {}).get("addresses") or []):
+                try:
+                    # MetalLB accepted it: read it as MetalLB does (host bits masked).
+                    items.append((parse_pool_entry(text, host_bits_ok=True), (name, ours)))
+                except EntryError as exc:
+                    self.result.warnings.append(
+                        f"IPAddressPool '{name}' in the cluster: entry '{text}' was not understood ({exc.message}); "
+                        "pools were not checked against it"
+                    )
         return items
 
     def _parse_l2_networks(self) -> list[tuple[Span, int]] | None:
@@ -213,6 +256,27 @@ class PoolValidator:
             self._error(
                 "overlap", message, pool=pool_b.name, entry=span_b.text,
                 other_pool=pool_a.name, other_entry=span_a.text, overlap=run,
+            )
+
+    def _check_cluster_pools(self, pool_items: list[tuple[Span, _Pool]], staying: list[tuple[Span, tuple[str, bool]]]) -> None:
+        for (span, pool), (other, (name, ours)), first, last in cross_overlaps(pool_items, staying):
+            run = format_range(first, last, span.version)
+            where = f"pool {pool.label} entry '{span.text}' overlaps IPAddressPool '{name}' (entry '{other.text}') on {run} ({last - first + 1} address(es))"
+            if ours:
+                message = (
+                    f"{where}; that pool is this instance's ('{self._instance}') but no longer in the pools, and it is removed only "
+                    f"after the apply, while MetalLB's webhook refuses overlapping pools: rename pool {pool.label} back to '{name}', "
+                    f"or first run without {run} (which removes '{name}' when pruning) and then add it"
+                )
+            else:
+                message = (
+                    f"{where}; that pool is already in the cluster and not managed by this collection (instance '{self._instance}'), "
+                    f"and MetalLB's webhook refuses overlapping pools: leave {run} out of pool {pool.label}, or delete '{name}', "
+                    f"or hand it over by labelling it {MANAGED_BY_KEY}={MANAGED_BY} and {INSTANCE_KEY}={self._instance}"
+                )
+            self._error(
+                "overlaps_cluster_pool", message,
+                pool=pool.name, entry=span.text, other_pool=name, other_entry=other.text, overlap=run, other_pool_owned=ours,
             )
 
     def _check_nodes(self, pool_items: list[tuple[Span, _Pool]], nodes: list[tuple[Span, t.Any]]) -> None:

@@ -49,13 +49,27 @@ def test_warnings_are_ansible_warnings(capsys):
 
 
 def test_unknown_protocol_is_refused_by_the_argument_spec(capsys):
-    code, result = _run(capsys, {"pools": [{"name": "a", "protocol": "layer3", "addresses": ["192.0.2.1"]}]})
+    code, result = _run(capsys, {"pools": [{"name": "a", "protocol": "layer3", "addresses": ["192.0.2.1/32"]}]})
     assert code == 1
     assert "protocol" in result["msg"] and "layer2" in result["msg"]
 
 
 def test_missing_netaddr_names_the_library(capsys, monkeypatch):
     monkeypatch.setattr(pool_validate, "HAS_NETADDR", False)
-    code, result = _run(capsys, {"pools": [{"name": "a", "addresses": ["192.0.2.1"]}]})
+    code, result = _run(capsys, {"pools": [{"name": "a", "addresses": ["192.0.2.1/32"]}]})
     assert code == 1
     assert "netaddr" in result["msg"]
+
+
+def test_bare_address_and_cluster_pools_through_the_module(capsys):
+    """The module's argument spec carries cluster_pools and instance to the validator as given."""
+    foreign = {"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool",
+               "metadata": {"name": "by-hand", "namespace": "metallb-system"}, "spec": {"addresses": ["192.0.2.8/29"]}}
+    code, result = _run(capsys, {"pools": [{"name": "a", "addresses": ["192.0.2.0/28", "203.0.113.6"]}],
+                                 "cluster_pools": [foreign], "instance": "edge", "_ansible_check_mode": True})
+    assert code == 1
+    assert sorted(e["code"] for e in result["errors"]) == ["missing_prefix", "overlaps_cluster_pool"]
+    assert "write 203.0.113.6/32" in result["msg"]
+    assert "IPAddressPool 'by-hand' (entry '192.0.2.8/29') on 192.0.2.8-192.0.2.15" in result["msg"]
+    assert "baremetal.metallb/config-instance=edge" in result["msg"]
+    assert result["foreign_pools"] == ["by-hand"]

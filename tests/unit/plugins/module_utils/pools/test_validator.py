@@ -46,6 +46,10 @@ def test_case(case):
         assert _is_subset(expected, actual), f"{expected} != {actual}"
     assert len(result.pools) == len(case["input"]["pools"])
 
+    if "foreign_pools" in case:
+        assert result.foreign_pools == case["foreign_pools"]
+        assert result.as_result()["foreign_pools"] == case["foreign_pools"]
+
     expected_warnings = case.get("warnings", [])
     assert len(result.warnings) == len(expected_warnings)
     for text, warning in zip(expected_warnings, result.warnings):
