@@ -87,6 +87,12 @@ options:
         parallel. V(1) sends them one after the other and stops at the first error.
     type: int
     default: 4
+  validate_only:
+    description:
+      - Check the input only (node names, label keys and values, the annotation) and make no API call; no kubeconfig
+        is needed. A playbook's validation stage runs this before anything is read or changed anywhere.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -134,34 +140,34 @@ EXAMPLES = r"""
 RETURN = r"""
 changed_nodes:
   description: Nodes that were patched, or would be in check mode.
-  returned: always
+  returned: unless O(validate_only)
   type: list
   elements: str
   sample: [node1, node3]
 patched:
   description: Number of PATCH requests sent (0 in check mode).
-  returned: always
+  returned: unless O(validate_only)
   type: int
   sample: 2
 unchanged:
   description: Number of Nodes in the cluster that needed no change.
-  returned: always
+  returned: unless O(validate_only)
   type: int
   sample: 1
 missing_nodes:
   description: Nodes named in the input that do not exist in the cluster (skipped with O(missing_nodes=warn) or V(ignore)).
-  returned: always
+  returned: unless O(validate_only)
   type: list
   elements: str
   sample: []
 labels:
   description: The labels the module manages on each node after the run, node name to labels.
-  returned: always
+  returned: unless O(validate_only)
   type: dict
   sample: {node1: {node-role: edge}, node3: {node-role: edge}}
 findings:
   description: Problems found on the nodes, each a dict.
-  returned: always
+  returned: unless O(validate_only)
   type: list
   elements: dict
   contains:
@@ -211,6 +217,7 @@ def argument_spec() -> dict:
         ownership_annotation=dict(type="str", default=MANAGED_ANNOTATION),
         variable_names=dict(type="dict", default={}),
         concurrency=dict(type="int", default=4),
+        validate_only=dict(type="bool", default=False),
     )
     spec.update(K8S_AUTH_ARG_SPEC)
     return spec
@@ -222,9 +229,11 @@ def main() -> None:
         module.fail_json(msg=f"concurrency: must be 1 or more, not {module.params['concurrency']}")
     service = NodeLabels(module.params)
     try:
-        service.wanted()  # the input is checked before the client is even built
+        wanted = service.wanted()  # the input is checked before the client is even built
     except NodeLabelsError as exc:
         module.fail_json(msg=str(exc), errors=exc.errors)
+    if module.params["validate_only"]:
+        module.exit_json(changed=False, msg=f"input valid: labels for {len(wanted)} node(s); the cluster was not read")
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     try:
