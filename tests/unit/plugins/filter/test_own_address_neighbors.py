@@ -5,27 +5,36 @@
 
 from __future__ import annotations
 
+import importlib
 import pathlib
 
 import pytest
 import yaml
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.baremetal.metallb.plugins.filter.own_address_neighbors import own_address_neighbors
+from ansible.module_utils import _internal as module_utils_internal
 
 CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_own_address_neighbors.yaml").read_text())["cases"]
 
 
+@pytest.fixture(scope="module")
+def plugin():
+    """The filter module, imported without leaving the process in controller mode (see test_workload_manifests)."""
+    was_controller = module_utils_internal.is_controller
+    try:
+        yield importlib.import_module("ansible_collections.baremetal.metallb.plugins.filter.own_address_neighbors")
+    finally:
+        module_utils_internal.is_controller = was_controller
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
-def test_case(case):
-    messages = own_address_neighbors(case["neighbors"], case["own"])
+def test_case(plugin, case):
+    messages = plugin.own_address_neighbors(case["neighbors"], case["own"])
     assert len(messages) == len(case["messages"]), messages
     for expected, message in zip(case["messages"], messages):
         for text in expected:
             assert text in message, message
 
 
-def test_wrong_input_types_are_named():
-    with pytest.raises(AnsibleFilterError, match="own_address_neighbors"):
-        own_address_neighbors({"address": "x"}, [])
+def test_wrong_input_types_are_named(plugin):
+    with pytest.raises(plugin.AnsibleFilterError, match="own_address_neighbors"):
+        plugin.own_address_neighbors({"address": "x"}, [])
