@@ -329,7 +329,7 @@ BAD_INPUT = [
     ("pool_contains_node", {"bgp_router_pools": [{"name": "p", "addresses": ["198.51.100.0/28"]}]}, "contains node address"),
     ("ipv6_pool_without_ipv6_sessions", {"bgp_router_neighbor_address6_var": ""}, "no neighbor has an IPv6 address"),
     ("node_asn_equals_router", {"bgp_router_asn": 64500}, "equals bgp_router_asn"),
-    ("sysctl_file_relative", {"bgp_router_sysctl_file": "sysctl.d/ecmp.conf"}, "bgp_router_sysctl_file is"),
+    ("sysctl_file_relative", {"bgp_router_sysctl_file": "sysctl.d/ecmp.conf"}, "bgp_router_sysctl_file"),
 ]
 
 
