@@ -109,3 +109,33 @@ def test_no_secret_default_reaches_the_survey(tmp_path, option):
     assert question["type"] == "password" and "default" not in question
     # Nested secrets (bgp_router_neighbors[].password) are inside a textarea, which has no default secret either.
     assert "password" not in json.dumps([q.get("default", "") for q in survey["spec"]])
+
+
+def test_survey_dump_creates_its_directory_and_is_idempotent(tmp_path):
+    # docs/awx.md's recipe names a directory that need not exist yet.
+    out = tmp_path / "not" / "there" / "surveys"
+    args = ("--tags", "surveys", "-e", json.dumps({"awx_survey_dump_dir": str(out)}))
+    first = _playbook(tmp_path, *args)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr
+    assert json.loads((out / "survey.json").read_text())["spec"]
+    assert [t["name"] for t in json.loads((out / "job_templates.json").read_text())] == ["MetalLB site", "MetalLB verify", "MetalLB check"]
+    second = _playbook(tmp_path, *args)
+    assert second.returncode == 0 and "changed=0" in second.stdout, second.stdout[-3000:]
+
+
+def test_survey_dump_check_mode_writes_nothing(tmp_path):
+    out = tmp_path / "surveys"
+    run = _playbook(tmp_path, "--check", "--tags", "surveys", "-e", json.dumps({"awx_survey_dump_dir": str(out)}))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+    assert not out.exists()
+
+
+def test_survey_dump_error_names_the_file_not_the_survey(tmp_path):
+    out = tmp_path / "surveys"
+    (out / "survey.json").mkdir(parents=True)  # cannot be written as a file
+    run = _playbook(tmp_path, "--tags", "surveys", "-e", json.dumps({"awx_survey_dump_dir": str(out)}))
+    assert run.returncode != 0
+    failed = run.stdout[run.stdout.index("TASK [Write the survey"):]
+    assert "item: survey.json" in failed and "can not use content with a dir as dest" in failed, failed
+    assert "question_description" not in run.stdout + run.stderr  # the survey itself is not in the error
+    assert len(failed) < 2000, failed
