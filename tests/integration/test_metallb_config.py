@@ -234,7 +234,10 @@ def test_prune_removes_only_owned_objects(kube):
 
 @pytest.mark.parametrize("config, message", [
     (config_with(metallb_config_pools=[{"name": "bgp-pool", "addresses": ["203.0.113.0/28", "203.0.113.8/29"]}]),
-     "metallb_config_pools:"),
+     "metallb_config_pools[0].addresses: pool 'bgp-pool' entries '203.0.113.0/28' and '203.0.113.8/29' overlap"),
+    (config_with(metallb_config_pools=[{"name": "bgp-pool", "addresses": ["203.0.113.6"]}]),
+     "metallb_config_pools[0].addresses: pool 'bgp-pool' entry '203.0.113.6': MetalLB refuses an address without a prefix "
+     "length (invalid CIDR): write 203.0.113.6/32"),
     (config_with(metallb_config_bgp_peers=[dict(CONFIG["metallb_config_bgp_peers"][0], peer_port=70000)]),
      "metallb_config_bgp_peers[0].peer_port: 70000 is not a valid BGP port"),
     (config_with(metallb_config_bgp_peers=[dict(CONFIG["metallb_config_bgp_peers"][0], peer_asn=4294967296)]),
@@ -252,21 +255,25 @@ def test_prune_removes_only_owned_objects(kube):
     (config_with(metallb_config_bgp_mode="quagga"), "metallb_config_bgp_mode"),
     (config_with(metallb_config_pools=[{"name": "hand-made-pool", "addresses": ["203.0.113.64/28"]}] + CONFIG["metallb_config_pools"]),
      "IPAddressPool 'hand-made-pool' already exists"),
-], ids=["pool_overlap", "port", "asn", "password_and_secret", "keepalive_native", "duplicate", "label_key",
+], ids=["pool_overlap", "bare_address", "port", "asn", "password_and_secret", "keepalive_native", "duplicate", "label_key",
         "unknown_peer", "bgp_mode", "not_owned"])
 def test_bad_input_fails_before_any_change(kube, config, message):
-    custom = k8s.CustomObjectsApi(kube["api"])
-    try:
-        custom.create_namespaced_custom_object("metallb.io", "v1beta1", NS, "ipaddresspools", {
-            "apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": {"name": "hand-made-pool"},
-            "spec": {"addresses": ["203.0.113.64/28"]}})
-    except ApiException as exc:
-        assert exc.status == 409  # made by an earlier case
+    hand_made_pool(kube)
     before = versions(kube)
     run = play(kube, config, expect_failure=True)
     assert message in run.stdout, run.stdout
     assert PASSWORD not in run.stdout + run.stderr
     assert versions(kube) == before
+
+
+def hand_made_pool(kube) -> None:
+    """An IPAddressPool made by hand (without the role's labels): the role must leave it alone."""
+    try:
+        k8s.CustomObjectsApi(kube["api"]).create_namespaced_custom_object("metallb.io", "v1beta1", NS, "ipaddresspools", {
+            "apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": {"name": "hand-made-pool"},
+            "spec": {"addresses": ["203.0.113.64/28"]}})
+    except ApiException as exc:
+        assert exc.status == 409  # made by an earlier test
 
 
 def _point_pool_webhook_at(kube, service: str) -> None:
@@ -308,13 +315,59 @@ def test_a_webhook_that_does_not_answer_is_retried(kube):
     assert objects(kube, "IPAddressPool")["l2-pool"]["spec"]["addresses"] == ["198.51.100.200-198.51.100.219"]
 
 
-def test_a_webhook_refusal_fails_at_once(kube):
-    """A pool overlapping the hand-made one is refused by MetalLB's webhook: no retry."""
-    pools = CONFIG["metallb_config_pools"] + [{"name": "clash", "addresses": ["203.0.113.64/29"]}]
-    run = play(kube, config_with(metallb_config_pools=pools), expect_failure=True)
-    assert "denied the request" in run.stdout and "overlaps" in run.stdout, run.stdout
-    assert "FAILED - RETRYING" not in run.stdout
+FOREIGN_CLASH = {"name": "clash", "addresses": ["203.0.113.60-203.0.113.70"]}
+FOREIGN_MESSAGE = ("metallb_config_pools[2].addresses: pool 'clash' entry '203.0.113.60-203.0.113.70' overlaps IPAddressPool "
+                   "'hand-made-pool' (entry '203.0.113.64/28') on 203.0.113.64-203.0.113.70 (7 address(es)); that pool is "
+                   "already in the cluster and not managed by this collection")
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["check_mode", "apply"])
+def test_overlap_with_a_pool_the_role_does_not_own_is_refused_before_any_change(kube, check):
+    """hand-made-pool (made above without the role's labels) stays; MetalLB's webhook would refuse a
+    pool overlapping it mid-apply. The role reads the cluster's pools first and refuses, naming it and
+    the span, before anything is applied, in check mode too."""
+    hand_made_pool(kube)
+    before = versions(kube)
+    pools = CONFIG["metallb_config_pools"] + [FOREIGN_CLASH]
+    # l2-pool changed too: a run that applied anything would change it first (pools are applied in one wave)
+    pools[1] = dict(pools[1], addresses=["198.51.100.200-198.51.100.229"])
+    run = play(kube, config_with(metallb_config_pools=pools), check=check, diff=check, expect_failure=True)
+    assert FOREIGN_MESSAGE in run.stdout, run.stdout
+    assert "invalid input; nothing was applied" in run.stdout, run.stdout
+    assert "denied the request" not in run.stdout  # not the webhook's refusal: the role's, before it
+    assert versions(kube) == before
     assert "clash" not in objects(kube, "IPAddressPool")
+
+
+def test_pool_validate_reads_the_clusters_pools(kube, tmp_path):
+    """site.yml's validation: pool_validate reads the IPAddressPools itself (read_cluster) and refuses the
+    overlap with the hand-made one; the role's own pools (same instance) are not in the way; an
+    unreachable cluster is a warning, and the input is still checked."""
+    hand_made_pool(kube)
+    target = REPO / "tests" / "integration" / "targets" / "pool_validate" / "cluster.yml"
+    pools = [{"name": "bgp-pool", "addresses": ["203.0.113.0/28"]}, FOREIGN_CLASH]
+    results = {}
+    for case, kubeconfig in (("lab", str(kube["kubeconfig"])), ("unreachable", str(tmp_path / "no-such-kubeconfig"))):
+        out = tmp_path / f"{case}.json"
+        run_playbook(target, kube["lab"].inventory / "hosts.yml", {"pools": pools, "kubeconfig": kubeconfig, "result_file": str(out)})
+        results[case] = json.loads(out.read_text())
+    lab = results["lab"]
+    assert [(e["code"], e["pool"], e["other_pool"], e["overlap"]) for e in lab["errors"]] == [
+        ("overlaps_cluster_pool", "clash", "hand-made-pool", "203.0.113.64-203.0.113.70")], lab["errors"]
+    assert "hand-made-pool" in lab["foreign_pools"] and "bgp-pool" not in lab["foreign_pools"]
+    unreachable = results["unreachable"]
+    assert unreachable["errors"] == [] and unreachable["foreign_pools"] is None
+    assert any("the cluster's IPAddressPools were not read (kubeconfig:" in w for w in unreachable["warnings"]), unreachable
+
+
+def test_a_webhook_refusal_fails_at_once(kube):
+    """A BGPAdvertisement whose aggregation length is wider than its pool's CIDR is refused by MetalLB's
+    webhook (the role does not check that): no retry."""
+    advertisements = [dict(CONFIG["metallb_config_bgp_advertisements"][0], aggregation_length=24)]
+    run = play(kube, config_with(metallb_config_bgp_advertisements=advertisements), expect_failure=True)
+    assert "denied the request" in run.stdout and "invalid aggregation length 24" in run.stdout, run.stdout
+    assert "FAILED - RETRYING" not in run.stdout
+    assert objects(kube, "BGPAdvertisement")["edge"]["spec"]["aggregationLength"] == 32
 
 
 def test_all_empty_removes_every_owned_object(kube):
