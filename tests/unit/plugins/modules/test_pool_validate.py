@@ -9,9 +9,17 @@ import json
 
 import pytest
 
+from ansible.module_utils import _internal as module_utils_internal
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.baremetal.metallb.plugins.modules import pool_validate
+
+
+@pytest.fixture(autouse=True)
+def module_process(monkeypatch):
+    """Run main() as in a module's process: a test that imported controller code (a filter, an
+    action plugin) leaves the process in controller mode, where module warnings go to the display."""
+    monkeypatch.setattr(module_utils_internal, "is_controller", False)
 
 
 def _run(capsys, args: dict) -> tuple[int, dict]:
