@@ -118,14 +118,14 @@ def test_ecmp_hash_policy_kept_in_a_sysctl_file_check_mode_and_idempotence(lab):
     nothing."""
     conf = "/etc/frr/ecmp-hash-test.conf"
     try:
-        check, _ = apply(lab, "--check", "--diff", bgp_router_sysctl_file=conf, bgp_router_ecmp_hash_policy="l3")
+        check, _result = apply(lab, "--check", "--diff", bgp_router_sysctl_file=conf, bgp_router_ecmp_hash_policy="l3")
         assert check.rc == 0, check.stdout + check.stderr
         assert "-net.ipv4.fib_multipath_hash_policy = 1" in check.stdout
         assert "+net.ipv4.fib_multipath_hash_policy = 0" in check.stdout
         assert lab.exec("router", "test", "-e", conf, check=False).returncode != 0
         assert _hash_policy(lab) == ["1", "1"]
-        for _ in range(2):
-            run, _ = apply(lab, bgp_router_sysctl_file=conf, bgp_router_ecmp_hash_policy="l3")
+        for _attempt in range(2):
+            run, _result = apply(lab, bgp_router_sysctl_file=conf, bgp_router_ecmp_hash_policy="l3")
             assert run.rc == 0, run.stdout + run.stderr
             assert _hash_policy(lab) == ["0", "0"]
             settings = [ln for ln in lab.exec("router", "cat", conf).stdout.splitlines() if ln[:1] not in ("#", "")]
@@ -133,7 +133,7 @@ def test_ecmp_hash_policy_kept_in_a_sysctl_file_check_mode_and_idempotence(lab):
         assert run.recap["router"]["changed"] == 0, run.stdout  # the second run
     finally:
         lab.exec("router", "rm", "-f", conf)
-        run, _ = apply(lab)  # back to the base: l4, running value only
+        run, _result = apply(lab)  # back to the base: l4, running value only
         assert run.rc == 0 and _hash_policy(lab) == ["1", "1"], run.stdout
 
 

@@ -37,7 +37,7 @@ def plural(kind: str) -> str:
 
 def metallb_reads() -> list[tuple[str, str]]:
     """(apiGroup, plural) read in MetalLB's namespace: its pods and its objects."""
-    return [("", "pods")] + sorted((api_version.split("/")[0], plural(kind)) for api_version, kind in METALLB_KINDS.values())
+    return [("", "pods")] + sorted((api_version.split("/", maxsplit=1)[0], plural(kind)) for api_version, kind in METALLB_KINDS.values())
 
 
 def rules(reads: list[tuple[str, str]]) -> list[dict]:

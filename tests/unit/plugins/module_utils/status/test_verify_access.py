@@ -55,7 +55,7 @@ def test_rules_are_exactly_what_lb_status_reads(namespaces):
         rules = cluster + role if namespace == "metallb-system" else cluster
         assert allowed(rules, group, resource, verb), (group, resource, namespace, verb)
     # nothing granted that is not read: every rule's every resource is used
-    used = {(g, r, v) for g, r, _, v in api.calls}
+    used = {(g, r, v) for g, r, _namespace, v in api.calls}
     granted = {(g, r, v) for rule in cluster + role for g in rule["apiGroups"] for r in rule["resources"] for v in rule["verbs"]}
     assert granted == used
     # no namespaced read outside MetalLB's namespace is served by the Role alone
