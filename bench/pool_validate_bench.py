@@ -50,14 +50,14 @@ def generate(n: int, seed: int = 7) -> list[dict]:
             elif kind == 1:
                 entry = f"{netaddr.IPAddress(block + 1)} - {netaddr.IPAddress(block + 1 + rng.randrange(3, 40))}"
             else:
-                entry = str(netaddr.IPAddress(block + 7))
+                entry = f"{netaddr.IPAddress(block + 7)}/32"  # one address: MetalLB wants the prefix length
         else:
             block = v6_base + (i << 16)
             entry = f"{netaddr.IPAddress(block, 6)}/{rng.choice((112, 116, 120))}"
         pools.append({"name": f"pool-{i}", "addresses": [entry], "protocol": "bgp", "avoid_buggy_ips": False, "auto_assign": True})
     first_v4 = pools[0]["addresses"][0]
-    inside = netaddr.IPNetwork(first_v4) if "/" in first_v4 else netaddr.IPAddress(first_v4.split("-")[0].strip())
-    pools[-1]["addresses"].append(str(inside[3] if isinstance(inside, netaddr.IPNetwork) else inside))
+    inside = netaddr.IPNetwork(first_v4) if "-" not in first_v4 else netaddr.IPAddress(first_v4.split("-")[0].strip())
+    pools[-1]["addresses"].append(f"{inside[3] if isinstance(inside, netaddr.IPNetwork) else inside}/32")
     rng.shuffle(pools)
     return pools
 
