@@ -1,0 +1,131 @@
+# Copyright: baremetal.metallb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: lb_verify_plan
+short_description: What the lb_verify role checks on the wire, and from where
+version_added: 0.1.0
+author: baremetal.metallb maintainers (@baremetal-ansible)
+description:
+  - Takes the C(services) that P(baremetal.metallb.lb_status#module) returns and the inventory, and decides what the
+    wire checks of the P(baremetal.metallb.lb_verify#role) role send to P(baremetal.metallb.leader_verify#module),
+    P(baremetal.metallb.bgp_verify#module) and P(baremetal.metallb.lb_probe#module).
+  - The layer 2 VIPs are the IPv4 addresses of the Services announced in layer 2 mode (ARP is IPv4 only), each expected
+    to be answered by the leader MetalLB recorded; a leader whose MAC is not known is not passed on as expected.
+  - The BGP VIPs map to the next hops MetalLB's view expects; the router's sessions with those next hops are checked too,
+    so a missing next hop can be explained.
+  - Node MACs come from O(node_macs), or each node's C(node_mac) (the lab's C(lab_mac)) host variable; node addresses
+    from O(node_addresses), or each node's C(node_address), C(lab_address) or C(ansible_host) host variable, when that is
+    an IP address.
+options:
+  _input:
+    description: The C(services) list of P(baremetal.metallb.lb_status#module).
+    type: list
+    elements: dict
+    required: true
+  hostvars:
+    description: The C(hostvars) of the play, to read the nodes' host variables.
+    type: dict
+  groups:
+    description: The C(groups) of the play.
+    type: dict
+  client_host:
+    description: The host on the nodes' segment to probe from; empty for the first host of group C(clients).
+    type: str
+    default: ""
+  router_hosts:
+    description: The router(s); the first is asked for its routes. Empty for the first host of group C(routers).
+    type: list
+    elements: str
+    default: []
+  node_group:
+    description: The inventory group of the Kubernetes nodes (inventory names are node names).
+    type: str
+    default: k8s_nodes
+  node_macs:
+    description: Node name to MAC address (or list of them); empty to read the host variables.
+    type: dict
+    default: {}
+  node_addresses:
+    description: Node name to address (or list of them) the router sees as its next hop; empty to read the host variables.
+    type: dict
+    default: {}
+"""
+
+EXAMPLES = r"""
+- name: Work out what to check
+  ansible.builtin.set_fact:
+    plan: "{{ status.services | baremetal.metallb.lb_verify_plan(hostvars=hostvars, groups=groups) }}"
+
+- name: Which node answers ARP for each layer 2 VIP
+  baremetal.metallb.leader_verify:
+    addresses: "{{ plan.l2_addresses }}"
+    nodes: "{{ plan.node_macs }}"
+    expected: "{{ plan.l2_expected }}"
+  delegate_to: "{{ plan.client }}"
+  become: true
+  when: plan.client | length > 0 and plan.l2_addresses | length > 0
+"""
+
+RETURN = r"""
+_value:
+  description: The plan.
+  type: dict
+  contains:
+    client:
+      description: The host to run leader_verify and lb_probe on; empty when there is none.
+      type: str
+    router:
+      description: The router to run bgp_verify on; empty when there is none.
+      type: str
+    node_macs:
+      description: Node name to MAC address(es).
+      type: dict
+    node_addresses:
+      description: Node name to address(es).
+      type: dict
+    l2_addresses:
+      description: The IPv4 VIPs announced in layer 2 mode.
+      type: list
+      elements: str
+    l2_expected:
+      description: VIP to the leader MetalLB recorded, for leaders with a known MAC.
+      type: dict
+    bgp_prefixes:
+      description: VIP to the next hops the router should have for it.
+      type: dict
+    bgp_peers:
+      description: Every expected next hop, whose BGP session with the router is checked.
+      type: list
+      elements: str
+    probe_targets:
+      description: The targets for lb_probe, one per VIP and TCP port.
+      type: list
+      elements: dict
+    notes:
+      description: One sentence per check that cannot run, and why.
+      type: list
+      elements: str
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.baremetal.metallb.plugins.module_utils.status.plan import PlanError, verify_plan
+
+
+def lb_verify_plan(services, hostvars=None, groups=None, client_host="", router_hosts=None, node_group="k8s_nodes",
+                   node_macs=None, node_addresses=None):
+    if not isinstance(services, list) or not all(isinstance(s, dict) and "ingress_ips" in s for s in services):
+        raise AnsibleFilterError("lb_verify_plan: give the services list that baremetal.metallb.lb_status returns")
+    try:
+        return verify_plan(services, hostvars, groups, client_host, router_hosts, node_group, node_macs, node_addresses)
+    except PlanError as exc:
+        raise AnsibleFilterError(f"lb_verify_plan: {exc}") from None
+
+
+class FilterModule:
+    def filters(self):
+        return {"lb_verify_plan": lb_verify_plan}

@@ -1,0 +1,124 @@
+# Copyright: baremetal.metallb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What ``lb_verify`` checks on the wire, and where, from ``lb_status``'s view and the inventory.
+
+``verify_plan`` decides: the client host that probes ARP and sends the data-path requests,
+the router asked for its routes, each node's MACs and addresses (to name who answers),
+the layer 2 VIPs with the leader MetalLB recorded, the BGP VIPs with their next hops and the
+router's sessions with them, the data-path targets, and a note for each check that cannot
+run. ``wire_results`` reads what the checks returned. Plain data in and out; no Ansible imports.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+MAC_VARS = ("node_mac", "lab_mac")
+ADDRESS_VARS = ("node_address", "lab_address", "ansible_host")
+
+
+class PlanError(ValueError):
+    """Input the plan cannot use: the message names the variable."""
+
+
+def _first(names) -> str:
+    return next(iter(names or []), "") or ""
+
+
+def _host_value(hostvars, host: str, names: tuple[str, ...]) -> str:
+    try:
+        variables = hostvars[host]
+    except (KeyError, TypeError):
+        return ""
+    for name in names:
+        try:
+            value = variables[name]
+        except KeyError:
+            continue
+        if value not in (None, ""):
+            return str(value)
+    return ""
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _mapping(value, variable: str) -> dict:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise PlanError(f"{variable}: must be a mapping of node name to {'MAC address' if 'mac' in variable else 'address'}, "
+                        f"got {type(value).__name__}")
+    return {str(k): v for k, v in value.items()}
+
+
+def verify_plan(services: list[dict], hostvars=None, groups=None, client_host: str = "", router_hosts=None,
+                node_group: str = "k8s_nodes", node_macs=None, node_addresses=None) -> dict:
+    groups = groups or {}
+    client = str(client_host or "") or _first(groups.get("clients"))
+    router = _first(router_hosts) or _first(groups.get("routers"))
+    node_names = [str(n) for n in groups.get(node_group) or []]
+    macs = _mapping(node_macs, "lb_verify_node_macs") or {
+        node: mac for node in node_names if (mac := _host_value(hostvars, node, MAC_VARS))}
+    # Only addresses name next hops: an inventory's ansible_host may be a DNS name.
+    addresses = _mapping(node_addresses, "lb_verify_node_addresses") or {
+        node: address for node in node_names if _is_address(address := _host_value(hostvars, node, ADDRESS_VARS))}
+
+    l2_leaders: dict[str, str | None] = {}
+    bgp_prefixes: dict[str, list[str]] = {}
+    targets = []
+    for service in services:
+        layer2, bgp = service.get("layer2"), service.get("bgp")
+        if layer2:
+            # ARP is IPv4 only; IPv6 VIPs stay "not checked" in the report
+            l2_leaders.update({ip: layer2.get("leader") for ip in service["ingress_ips"] if ":" not in ip})
+        if bgp:
+            bgp_prefixes.update({ip: sorted(bgp.get("next_hops") or []) for ip in service["ingress_ips"]})
+        announcing = ([layer2["leader"]] if layer2 and layer2.get("leader") else []) + (bgp["candidate_nodes"] if bgp else [])
+        targets += [{"name": f"{service['namespace']}/{service['name']}", "address": ip, "port": port["port"],
+                     "policy": service["external_traffic_policy"], "session_affinity": service["session_affinity"],
+                     "announcing_nodes": list(dict.fromkeys(announcing)), "endpoint_nodes": list(service["endpoint_nodes"])}
+                    for ip in service["ingress_ips"] for port in service.get("ports") or [] if port.get("protocol") == "TCP"]
+
+    notes = []
+    if l2_leaders and not client:
+        notes.append("ARP not checked: no client host (lb_verify_client_host or group clients)")
+    if bgp_prefixes and not router:
+        notes.append("BGP routes not checked: no router host (lb_verify_router_hosts or group routers)")
+    unnamed = sorted({leader for leader in l2_leaders.values() if leader and leader not in macs})
+    if l2_leaders and client and unnamed:
+        notes.append(f"no MAC known for {', '.join(unnamed)} (lb_verify_node_macs, or the node_mac host variable): "
+                     "its ARP answers count as a MAC of no known node")
+    return {
+        "client": client,
+        "router": router,
+        "node_macs": macs,
+        "node_addresses": addresses,
+        "l2_addresses": list(l2_leaders),
+        # leader_verify refuses an expected node without a MAC; the report still compares with MetalLB's leader
+        "l2_expected": {ip: leader for ip, leader in l2_leaders.items() if leader in macs},
+        "bgp_prefixes": bgp_prefixes,
+        "bgp_peers": sorted({hop for hops in bgp_prefixes.values() for hop in hops}, key=ipaddress.ip_address),
+        "probe_targets": targets,
+        "notes": notes,
+    }
+
+
+def wire_results(result, key: str, module: str, notes: list[str]):
+    """``result[key]`` of a registered module result; None when the task was skipped or did not
+    get that far (a note then says why)."""
+    if result is None:
+        return None
+    if not isinstance(result, dict):
+        raise PlanError(f"{module}: give the registered result of the {module} task (a mapping)")
+    if key in result:
+        return result[key]
+    if not result.get("skipped"):
+        notes.append(f"{module} could not run: {result.get('msg') or 'it returned no ' + key}")
+    return None
