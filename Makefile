@@ -61,6 +61,12 @@ $(STAMPS)/helm: tools/install-helm.sh $(STAMPS)/python
 	VENV=$(VENV) bash tools/install-helm.sh
 	@mkdir -p $(STAMPS) && touch $@
 
+# mermaid-cli (mmdc, pinned by tools/mermaid/package-lock.json) driving Debian's chromium:
+# the integration test that renders every diagram the verify report can draw
+$(STAMPS)/mermaid: tools/install-mermaid.sh tools/mermaid/package-lock.json $(STAMPS)/system
+	bash tools/install-mermaid.sh
+	@mkdir -p $(STAMPS) && touch $@
+
 .PHONY: constraints
 constraints: $(STAMPS)/python
 	{ sed -n '1,2p' tests/constraints.txt; $(BIN)/pip freeze --exclude-editable; } > tests/constraints.txt.new
@@ -135,7 +141,7 @@ $(BUILD)/dev/ansible_collections/baremetal/metallb:
 	mkdir -p $(dir $@) && ln -sfn $(CURDIR) $@
 
 .PHONY: integration
-integration: setup collection lab-build $(STAMPS)/helm
+integration: setup collection lab-build $(STAMPS)/helm $(STAMPS)/mermaid
 	pytest -p no:cacheprovider tests/integration
 
 # ---------------------------------------------------------------- lab

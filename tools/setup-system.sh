@@ -14,7 +14,11 @@ packages=(
   shellcheck                 # ansible-test sanity checks our shell scripts with it
   openssl curl               # the lab cluster's certificates and health checks
   nftables                   # kube-proxy (nftables mode) in the lab nodes
+  chromium fonts-liberation  # the browser mermaid-cli drives to render the report's diagrams (tools/install-mermaid.sh)
 )
+# Node.js and npm for mermaid-cli: Debian's, unless the machine already has a node and npm
+# (NodeSource's nodejs package ships npm itself and conflicts with Debian's npm).
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for pkg in "${packages[@]}"; do

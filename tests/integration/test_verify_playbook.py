@@ -5,7 +5,8 @@
 
 Two layer 2 Services (Local and Cluster) applied with lb_workload; verify.yml must agree with
 the wire (the MAC answering each VIP is the leader MetalLB recorded), write a report with a
-Mermaid flowchart per Service, change nothing (also in check mode), and fail, naming the
+Mermaid flowchart per Service, change nothing (also in check mode), fail naming both nodes and
+their MACs when a second node answers ARP for a VIP (a rogue responder), and fail, naming the
 Service and the fix, once no node may announce the pool any more.
 """
 from __future__ import annotations
@@ -77,6 +78,36 @@ def test_verify_agrees_with_the_wire_and_writes_the_report(applied, tmp_path):
 def test_verify_is_check_mode_safe(applied, tmp_path):
     run = verify(applied, tmp_path / "r.md", check=True)
     assert run.changed == 0 and "web-local 198.51.100.210: ok" in run.stdout
+
+
+def test_verify_names_both_responders_when_a_second_node_holds_the_vip(applied, tmp_path):
+    """A rogue responder: web-local's VIP added to another node's interface, whose kernel then
+    answers ARP for it beside MetalLB's leader. verify.yml fails and says so - a duplicate, both
+    nodes with their MACs, what it likely means - never "no answer"."""
+    lab, vip = applied["lab"], "198.51.100.210"
+    leader = leaders(applied)["web-local"]
+    rogue = next(node for node in lab.nodes if node != leader)
+    report = tmp_path / "rogue.md"
+    lab.vip(rogue, "add", vip)
+    try:
+        run = verify(applied, report, expect_failure=True)
+    finally:
+        lab.vip(rogue, "del", vip)
+    text = report.read_text()
+    mac = {node: lab.hosts[node].mac.lower() for node in (leader, rogue)}
+    both = f"answered by 2 responders: {leader} ({mac[leader]}) and {rogue} ({mac[rogue]})"
+    swapped = f"answered by 2 responders: {rogue} ({mac[rogue]}) and {leader} ({mac[leader]})"
+    for said in (run.stdout, text):
+        assert f"ARP for {vip} (duplicate)" in said, said
+        assert both in said or swapped in said, said
+        assert f"expected {leader} ({mac[leader]}) alone, MetalLB's leader" in said
+        assert "rogue responder" in said and "answered by nobody" not in said
+    assert "MetalLB does not announce every Service as expected" in run.stdout
+    assert f"| demo/web-local | {vip} |" in text and "ARP FAIL (duplicate: " in text and "no answer (FAIL)" not in text
+    assert "1 of 2 Service(s) as expected." in text
+    # the chart draws both responders, the second one failing
+    assert f'-->|"answers ARP too"| n_{rogue}' in text and f"n_{rogue}" in next(
+        line for line in text.splitlines() if line.startswith("  class ") and line.endswith(" fail"))
 
 
 def test_verify_fails_naming_the_service_when_no_node_may_announce(applied, tmp_path):
