@@ -5,23 +5,20 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
 
-import pytest
-import yaml
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.baremetal.metallb.plugins.modules import bgp_verify
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner, load_data, parametrize_cases
 
 HERE = pathlib.Path(__file__).parent
 FIXTURES = HERE.parent / "module_utils" / "frr" / "fixtures"
-CASES = yaml.safe_load((HERE / "test_bgp_verify.yaml").read_text())
+CASES = load_data(__file__)
+RUN = ModuleRunner(bgp_verify)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@parametrize_cases(CASES)
 def test_case(capsys, monkeypatch, case):
     vtysh = case.get("vtysh", {})
 
@@ -32,12 +29,9 @@ def test_case(capsys, monkeypatch, case):
         return 0, (FIXTURES / name).read_text(), ""
 
     monkeypatch.setattr(AnsibleModule, "run_command", run_command)
-    with patch_module_args(dict(case["args"], vtysh_path="/usr/bin/vtysh")):
-        with pytest.raises(SystemExit) as exit_info:
-            bgp_verify.main()
-    result = json.loads(capsys.readouterr().out)
+    code, result, _ = RUN(capsys, dict(case["args"], vtysh_path="/usr/bin/vtysh"))
     expect = case["expect"]
-    assert exit_info.value.code == expect["exit"], result
+    assert code == expect["exit"], result
     assert result.get("changed", False) is False  # read-only, whatever happens
     for key, value in expect.get("output", {}).items():
         assert result[key] == value, f"{key}: {result[key]!r} != {value!r}"

@@ -12,18 +12,15 @@ import pathlib
 import pwd
 import stat
 
-import pytest
-import yaml
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.baremetal.metallb.plugins.modules import frr_config
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner, load_data, parametrize_cases
 
 HERE = pathlib.Path(__file__).parent
 FIXTURES = HERE.parent / "module_utils" / "frr" / "fixtures"
-CASES = yaml.safe_load((HERE / "test_frr_config.yaml").read_text())
+CASES = load_data(__file__)
+RUN = ModuleRunner(frr_config)
 
 
 def _classify(argv):
@@ -62,7 +59,6 @@ def _run(capsys, monkeypatch, tmp_path, case):
         return answer.get("rc", 0), answer.get("out", ""), answer.get("err", "")
 
     monkeypatch.setattr(AnsibleModule, "run_command", run_command)
-    monkeypatch.setattr(ansible_warnings, "_global_warnings", {})  # no warnings left over from other tests
     args = {
         "path": str(conf),
         "owner": pwd.getpwuid(os.getuid()).pw_name,
@@ -71,14 +67,11 @@ def _run(capsys, monkeypatch, tmp_path, case):
         "reload_script": str(reload_script),
     }
     args.update(case["args"])
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            frr_config.main()
-    out = capsys.readouterr().out
-    return exit_info.value.code, json.loads(out), out, conf, calls
+    code, result, out = RUN(capsys, args)
+    return code, result, out, conf, calls
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@parametrize_cases(CASES)
 def test_case(capsys, monkeypatch, tmp_path, case):
     code, result, raw, conf, _calls = _run(capsys, monkeypatch, tmp_path, case)
     expect = case["expect"]

@@ -9,18 +9,15 @@ run the module on the lab segment with real ARP.
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
 import pytest
-import yaml
-
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping import leader as leader_utils
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.metallb import L2Leader
 from ansible_collections.baremetal.metallb.plugins.modules import leader_verify
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.arping.arping_sim import SimSegment, ip_runner
 
 
@@ -46,17 +43,12 @@ def segment(monkeypatch):
     return sim
 
 
-def _run(capsys, args: dict) -> tuple[int, dict, str]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            leader_verify.main()
-    out = capsys.readouterr().out
-    return exit_info.value.code, json.loads(out), out
+run = ModuleRunner(leader_verify)
 
 
 def test_ok_is_never_changed_and_check_mode_is_the_same(capsys, segment):
     for check in (False, True):
-        code, result = _run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES,
+        code, result = run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES,
                                      "expected": {"198.51.100.200": "node1"}, "_ansible_check_mode": check})[:2]
         assert code == 0, result["msg"]
         assert result["changed"] is False
@@ -66,7 +58,7 @@ def test_ok_is_never_changed_and_check_mode_is_the_same(capsys, segment):
 
 
 def test_duplicate_fails_naming_vip_macs_and_nodes(capsys, segment):
-    code, result = _run(capsys, {"addresses": ["198.51.100.201"], "nodes": NODES})[:2]
+    code, result = run(capsys, {"addresses": ["198.51.100.201"], "nodes": NODES})[:2]
     assert code == 1 and result["failed"] is True
     assert result["failed_addresses"] == ["198.51.100.201"]
     assert "198.51.100.201: 2 MACs answer: 02:00:c6:33:64:0b (node1), 02:00:c6:33:64:0c (node2)" in result["msg"]
@@ -74,13 +66,13 @@ def test_duplicate_fails_naming_vip_macs_and_nodes(capsys, segment):
 
 
 def test_fail_on_empty_only_reports(capsys, segment):
-    code, result = _run(capsys, {"addresses": ["198.51.100.201"], "nodes": NODES, "fail_on": []})[:2]
+    code, result = run(capsys, {"addresses": ["198.51.100.201"], "nodes": NODES, "fail_on": []})[:2]
     assert code == 0
     assert result["addresses"]["198.51.100.201"]["status"] == "duplicate"
 
 
 def test_bad_input_names_the_option(capsys, segment):
-    code, result = _run(capsys, {"addresses": ["198.51.100.200"], "nodes": {"node1": "not-a-mac"}})[:2]
+    code, result = run(capsys, {"addresses": ["198.51.100.200"], "nodes": {"node1": "not-a-mac"}})[:2]
     assert code == 1
     assert result["msg"].startswith("nodes: node1: 'not-a-mac' is not a MAC address")
 
@@ -97,7 +89,7 @@ def test_bad_input_names_the_option(capsys, segment):
     ],
 )
 def test_argument_spec_rules(capsys, segment, args, message):
-    code, result = _run(capsys, args)[:2]
+    code, result = run(capsys, args)[:2]
     assert code == 1
     assert message in result["msg"]
 
@@ -122,7 +114,7 @@ def _fake_lookup(monkeypatch, leader=None, error=None):
 
 def test_expected_node_from_metallb(capsys, segment, monkeypatch):
     calls = _fake_lookup(monkeypatch, L2Leader(node="node2", source="servicel2status", ingress_ips=["198.51.100.200"]))
-    code, result, out = _run(capsys, {
+    code, result, out = run(capsys, {
         "addresses": ["198.51.100.200"], "nodes": NODES, "service": {"name": "web", "namespace": "shop"},
         "kubeconfig": KUBECONFIG, "context": "lab-admin",
     })
@@ -137,7 +129,7 @@ def test_expected_node_from_metallb(capsys, segment, monkeypatch):
 
 def test_service_default_namespace_and_event_source(capsys, segment, monkeypatch):
     calls = _fake_lookup(monkeypatch, L2Leader(node="node1", source="event", ingress_ips=["198.51.100.200"]))
-    code, result = _run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES, "service": {"name": "web"},
+    code, result = run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES, "service": {"name": "web"},
                                  "metallb_namespace": "lb"})[:2]
     assert code == 0, result["msg"]
     assert result["expected_source"] == "event"
@@ -146,7 +138,7 @@ def test_service_default_namespace_and_event_source(capsys, segment, monkeypatch
 
 def test_address_not_of_the_service(capsys, segment, monkeypatch):
     _fake_lookup(monkeypatch, L2Leader(node="node1", source="servicel2status", ingress_ips=["198.51.100.210"]))
-    code, result = _run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES, "service": {"name": "web"}})[:2]
+    code, result = run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES, "service": {"name": "web"}})[:2]
     assert code == 1
     assert result["msg"] == (
         "addresses: 198.51.100.200 not load-balancer IP(s) of Service default/web (its IPs: 198.51.100.210); "
@@ -156,14 +148,14 @@ def test_address_not_of_the_service(capsys, segment, monkeypatch):
 
 def test_service_without_ip(capsys, segment, monkeypatch):
     _fake_lookup(monkeypatch, L2Leader(node="node1", source="servicel2status", ingress_ips=[]))
-    code, result = _run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES, "service": {"name": "web"}})[:2]
+    code, result = run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES, "service": {"name": "web"}})[:2]
     assert code == 1
     assert "has no load-balancer IP yet" in result["msg"]
 
 
 def test_api_error_is_the_message(capsys, segment, monkeypatch):
     _fake_lookup(monkeypatch, error=K8sError("service: there is no Service default/web", status=404))
-    code, result = _run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES, "service": {"name": "web"},
+    code, result = run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES, "service": {"name": "web"},
                                  "kubeconfig": KUBECONFIG})[:2]
     assert code == 1
     assert result["msg"] == "service: there is no Service default/web"
@@ -171,7 +163,7 @@ def test_api_error_is_the_message(capsys, segment, monkeypatch):
 
 def test_missing_kubernetes_library(capsys, segment, monkeypatch):
     monkeypatch.setattr(leader_verify, "HAS_KUBERNETES", False)
-    code, result = _run(capsys, {"addresses": ["198.51.100.200"], "service": {"name": "web"}})[:2]
+    code, result = run(capsys, {"addresses": ["198.51.100.200"], "service": {"name": "web"}})[:2]
     assert code == 1
     assert "kubernetes" in result["msg"] and "Python" in result["msg"]
 
@@ -179,31 +171,7 @@ def test_missing_kubernetes_library(capsys, segment, monkeypatch):
 def test_kubeconfig_without_service_is_not_used(capsys, segment, monkeypatch):
     """Set for the whole k8s action group, it must not trigger an API lookup."""
     calls = _fake_lookup(monkeypatch, error=AssertionError("no lookup expected"))
-    code, result, out = _run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES, "kubeconfig": KUBECONFIG})
+    code, result, out = run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES, "kubeconfig": KUBECONFIG})
     assert code == 0, result["msg"]
     assert not calls and result["expected_source"] is None
     assert TOKEN not in out
-
-
-def test_documentation_matches_the_argument_spec():
-    """The docs state every option exactly as the spec does (ansible-test checks this too)."""
-    docs = yaml.safe_load(leader_verify.DOCUMENTATION)
-    options = dict(docs["options"])
-    fragment = __import__(
-        "ansible_collections.baremetal.metallb.plugins.doc_fragments.k8s_auth", fromlist=["ModuleDocFragment"]
-    ).ModuleDocFragment
-    options.update(yaml.safe_load(fragment.DOCUMENTATION)["options"])
-    spec = leader_verify.argument_spec()
-    assert set(options) == set(spec)
-    for name, rules in spec.items():
-        doc = options[name]
-        assert doc["type"] == rules["type"], name
-        assert doc.get("default") == rules.get("default"), name
-        assert doc.get("choices") == rules.get("choices"), name
-        assert doc.get("elements") == rules.get("elements"), name
-        assert bool(doc.get("required")) == bool(rules.get("required")), name
-        for sub, subrules in rules.get("options", {}).items():
-            subdoc = doc["suboptions"][sub]
-            assert subdoc["type"] == subrules["type"] and subdoc.get("default") == subrules.get("default"), f"{name}.{sub}"
-    yaml.safe_load(leader_verify.EXAMPLES)
-    yaml.safe_load(leader_verify.RETURN)

@@ -8,14 +8,10 @@ The integration test (tests/integration/test_node_labels.py) runs it against the
 
 from __future__ import annotations
 
-import json
-
 import pytest
-import yaml
-
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.baremetal.metallb.plugins.modules import node_labels
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.k8s.node_api_fake import FakeNodeApi
 
 TOKEN = "s3cr3t-t0ken-value"
@@ -31,19 +27,14 @@ def cluster(monkeypatch):
     return api
 
 
-def _run(capsys, args: dict) -> tuple[int, dict, str]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            node_labels.main()
-    out = capsys.readouterr().out
-    return exit_info.value.code, json.loads(out), out
+run = ModuleRunner(node_labels)
 
 
 SEEDS = {"nodes": ["node1", "node3"], "common_labels": {"node-role": "edge"}, "kubeconfig": KUBECONFIG}
 
 
 def test_check_mode_with_diff_reports_and_sends_nothing(capsys, cluster):
-    code, result, out = _run(capsys, {**SEEDS, "_ansible_check_mode": True, "_ansible_diff": True})
+    code, result, out = run(capsys, {**SEEDS, "_ansible_check_mode": True, "_ansible_diff": True})
     assert code == 0 and result["changed"] is True
     assert result["changed_nodes"] == ["node1", "node3"] and result["patched"] == 0
     assert cluster.patches == []
@@ -53,9 +44,9 @@ def test_check_mode_with_diff_reports_and_sends_nothing(capsys, cluster):
 
 
 def test_apply_then_converged_run_has_no_diff(capsys, cluster):
-    code, result, out = _run(capsys, SEEDS)
+    code, result, out = run(capsys, SEEDS)
     assert code == 0 and result["patched"] == 2 and "diff" not in result
-    code, result, out = _run(capsys, {**SEEDS, "_ansible_diff": True})
+    code, result, out = run(capsys, {**SEEDS, "_ansible_diff": True})
     assert code == 0 and result["changed"] is False and result["patched"] == 0 and "diff" not in result
     assert len(cluster.patches) == 2
 
@@ -64,7 +55,7 @@ def test_bad_key_fails_naming_the_variable_before_the_client_is_built(capsys, mo
     def no_client(cls, params):
         raise AssertionError("the client must not be built for invalid input")
     monkeypatch.setattr(node_labels.K8sClient, "from_params", classmethod(no_client))
-    code, result, out = _run(capsys, {**SEEDS, "common_labels": {"node role": "edge"},
+    code, result, out = run(capsys, {**SEEDS, "common_labels": {"node role": "edge"},
                                       "variable_names": {"common_labels": "edge_nodes_label"}})
     assert code == 1
     assert "edge_nodes_label: the label key 'node role'" in result["msg"]
@@ -72,36 +63,17 @@ def test_bad_key_fails_naming_the_variable_before_the_client_is_built(capsys, mo
 
 
 def test_missing_node_fails_without_patching(capsys, cluster):
-    code, result = _run(capsys, {**SEEDS, "nodes": ["node1", "node9"]})[:2]
+    code, result = run(capsys, {**SEEDS, "nodes": ["node1", "node9"]})[:2]
     assert code == 1 and "node9" in result["msg"] and cluster.patches == []
 
 
 def test_warnings_reach_ansible(capsys, cluster):
-    code, result = _run(capsys, {**SEEDS, "nodes": ["node1", "node9"], "missing_nodes": "warn"})[:2]
+    code, result = run(capsys, {**SEEDS, "nodes": ["node1", "node9"], "missing_nodes": "warn"})[:2]
     assert code == 0 and result["missing_nodes"] == ["node9"]
     assert any("node9" in str(warning) for warning in result["warnings"])
 
 
 def test_missing_kubernetes_library(capsys, monkeypatch):
     monkeypatch.setattr(node_labels, "HAS_KUBERNETES", False)
-    code, result = _run(capsys, SEEDS)[:2]
+    code, result = run(capsys, SEEDS)[:2]
     assert code == 1 and "kubernetes" in result["msg"]
-
-
-def test_documentation_matches_the_argument_spec():
-    docs = yaml.safe_load(node_labels.DOCUMENTATION)
-    options = dict(docs["options"])
-    fragment = __import__(
-        "ansible_collections.baremetal.metallb.plugins.doc_fragments.k8s_auth", fromlist=["ModuleDocFragment"]
-    ).ModuleDocFragment
-    options.update(yaml.safe_load(fragment.DOCUMENTATION)["options"])
-    spec = node_labels.argument_spec()
-    assert set(options) == set(spec)
-    for name, rules in spec.items():
-        doc = options[name]
-        assert doc["type"] == rules["type"], name
-        assert doc.get("default") == rules.get("default"), name
-        assert doc.get("choices") == rules.get("choices"), name
-        assert doc.get("elements") == rules.get("elements"), name
-    yaml.safe_load(node_labels.EXAMPLES)
-    yaml.safe_load(node_labels.RETURN)

@@ -1,19 +1,16 @@
 # Copyright: baremetal.metallb contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The workload_policy module: main(), the action plugin, and DOCUMENTATION against the argument spec."""
+"""The workload_policy module: main(), the action plugin, and its RETURN."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
 import yaml
 
-from ansible.module_utils.testing import patch_module_args
-
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.argspec import WORKLOAD_POLICY_ARGSPEC
 from ansible_collections.baremetal.metallb.plugins.modules import workload_policy
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner
 
 WEB = {"name": "web", "image": "nginx:1.27", "replicas": 2, "ports": [{"port": 80}], "external_traffic_policy": "Local", "address_pool": "lan"}
 POOLS = [{"name": "lan", "protocol": "layer2", "addresses": ["198.51.100.200-198.51.100.230"]}]
@@ -25,15 +22,11 @@ CLUSTER = {
 }
 
 
-def _run(capsys, args: dict) -> tuple[int, dict]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            workload_policy.main()
-    return exit_info.value.code, json.loads(capsys.readouterr().out)
+run = ModuleRunner(workload_policy)
 
 
 def test_findings_are_reported_and_never_changed(capsys):
-    code, result = _run(capsys, {"workloads": [WEB], "pools": POOLS, "cluster": CLUSTER, "_ansible_check_mode": True})
+    code, result, _ = run(capsys, {"workloads": [WEB], "pools": POOLS, "cluster": CLUSTER, "_ansible_check_mode": True})
     assert code == 0
     assert result["changed"] is False
     assert [f["rule"] for f in result["findings"]] == ["l2_local_fewer_replicas_than_nodes"]
@@ -45,7 +38,7 @@ def test_findings_are_reported_and_never_changed(capsys):
 
 
 def test_fail_on_makes_findings_fatal(capsys):
-    code, result = _run(capsys, {"workloads": [WEB], "pools": POOLS, "cluster": CLUSTER, "fail_on": ["warning"]})
+    code, result, _ = run(capsys, {"workloads": [WEB], "pools": POOLS, "cluster": CLUSTER, "fail_on": ["warning"]})
     assert code == 1
     assert result["failed"] is True
     assert [f["rule"] for f in result["fatal"]] == ["l2_local_fewer_replicas_than_nodes"]
@@ -54,7 +47,7 @@ def test_fail_on_makes_findings_fatal(capsys):
 
 def test_invalid_input_fails_with_every_problem(capsys):
     bad = dict(WEB, replicas=-1, ports=[{"port": 70000}])
-    code, result = _run(capsys, {"workloads": [bad, bad], "pools": POOLS})
+    code, result, _ = run(capsys, {"workloads": [bad, bad], "pools": POOLS})
     assert code == 1
     assert sorted(e["code"] for e in result["errors"]) == ["duplicate_name", "invalid_port", "invalid_port", "negative_replicas", "negative_replicas"]
     assert result["findings"] == []
@@ -62,32 +55,11 @@ def test_invalid_input_fails_with_every_problem(capsys):
 
 
 def test_unknown_policy_value_is_refused_by_the_argument_spec(capsys):
-    code, result = _run(capsys, {"workloads": [dict(WEB, external_traffic_policy="local")]})
+    code, result, _ = run(capsys, {"workloads": [dict(WEB, external_traffic_policy="local")]})
     assert code == 1
     assert "external_traffic_policy" in result["msg"] and "Cluster, Local" in result["msg"]
 
 
-# ------------------------------------------------------------------ documentation
-def _compare(doc_options: dict, spec: dict, path: str) -> list[str]:
-    problems = []
-    if set(doc_options) != set(spec):
-        problems.append(f"{path}: documented {sorted(doc_options)} but the spec has {sorted(spec)}")
-    for name in set(doc_options) & set(spec):
-        doc, arg = doc_options[name], spec[name]
-        here = f"{path}.{name}"
-        for key, default in (("type", "str"), ("elements", None), ("required", False), ("default", None), ("choices", None)):
-            if doc.get(key, default) != arg.get(key, default):
-                problems.append(f"{here}: {key} is {doc.get(key, default)!r} in the docs, {arg.get(key, default)!r} in the spec")
-        if bool(doc.get("no_log")) != bool(arg.get("no_log")) and doc.get("no_log") is not None:
-            problems.append(f"{here}: no_log differs")
-        if "options" in arg or "suboptions" in doc:
-            problems += _compare(doc.get("suboptions") or {}, arg.get("options") or {}, here)
-    return problems
-
-
-def test_documentation_matches_the_argument_spec():
-    doc = yaml.safe_load(workload_policy.DOCUMENTATION)
-    assert _compare(doc["options"], WORKLOAD_POLICY_ARGSPEC, "options") == []
 
 
 def test_examples_and_return_parse():

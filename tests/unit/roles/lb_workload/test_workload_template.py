@@ -24,9 +24,10 @@ from kubernetes.client import ApiClient
 import ansible_collections
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.manifests import workload_manifests
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.service import WorkloadPolicy
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 ROLE = pathlib.Path(__file__).resolve().parents[4] / "roles" / "lb_workload"
-CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_workload_template.yaml").read_text())
+CASES = load_data(__file__)
 MARKER = "# Managed by baremetal.metallb.lb_workload"
 MODELS = {"Deployment": "V1Deployment", "Service": "V1Service"}
 PLAYBOOK = """
@@ -97,7 +98,7 @@ def _lookup(objects: dict, path: str):
     return value
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@parametrize_cases(CASES)
 def test_rendered_objects_are_valid_kubernetes_objects(rendered, case):
     workload = _normalized(case["workload"])
     text, again = rendered[case["id"]]
@@ -113,7 +114,7 @@ def test_rendered_objects_are_valid_kubernetes_objects(rendered, case):
         assert _round_trip(document) == document, f"{document['kind']} has fields the API model does not know"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@parametrize_cases(CASES)
 def test_rendered_fields(rendered, case):
     deployment, service = [d for d in yaml.safe_load_all(rendered[case["id"]][0]) if d]
     objects = {"deployment": deployment, "service": service}

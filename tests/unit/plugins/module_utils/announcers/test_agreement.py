@@ -27,11 +27,12 @@ from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.annou
     objects_from_case,
     objects_from_stated,
 )
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 HERE = pathlib.Path(__file__).parent
 RULE_CASES = yaml.safe_load((HERE.parent / "policy" / "test_rules.yaml").read_text())["cases"]
 REPORT_CASES = yaml.safe_load((HERE.parent / "status" / "test_service_report.yaml").read_text())
-MODEL_CASES = yaml.safe_load((HERE / "test_model.yaml").read_text())
+MODEL_CASES = load_data(__file__, name="test_model.yaml")
 ENDPOINT_REASONS = {"no_endpoints", "no_local_endpoint"}  # the policy check asks before the endpoint rule
 
 
@@ -105,7 +106,7 @@ def _from_objects_case(case: dict) -> int:
     return _compare(policy, _report(objects))
 
 
-@pytest.mark.parametrize("case", RULE_CASES, ids=[c["id"] for c in RULE_CASES])
+@parametrize_cases(RULE_CASES)
 def test_policy_cases_agree(case):
     _from_rule_case(case)
 

@@ -6,10 +6,8 @@
 from __future__ import annotations
 
 import hashlib
-import pathlib
 
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.announcers.model import REASONS, announce, announce_service, family, l2_leader
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.addresses import parse_address
@@ -18,8 +16,9 @@ from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.annou
     objects_from_case,
     speaker_pod,
 )
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
-CASES = yaml.safe_load(pathlib.Path(__file__).with_suffix(".yaml").read_text())
+CASES = load_data(__file__)
 
 
 def _announced(case: dict) -> dict:
@@ -34,7 +33,7 @@ def _announced(case: dict) -> dict:
     return {mode: announcement.as_dict(cluster, families) for mode, announcement in found.items()}
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@parametrize_cases(CASES)
 def test_announcers(case):
     found = _announced(case)
     assert sorted(found) == sorted(case["expect"]), f"modes: {sorted(found)}"

@@ -6,15 +6,14 @@
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping import netinfo
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.arping.arping_sim import batch, every_link
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
-DATA = yaml.safe_load((pathlib.Path(__file__).parent / "test_arping_netinfo.yaml").read_text())
+DATA = load_data(__file__)
 CASES = DATA["cases"]
 
 
@@ -37,7 +36,7 @@ def _runner(answers: dict, calls=None):
     return logged
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@parametrize_cases(CASES)
 def test_resolve(case):
     resolver = netinfo.Resolver(_runner(case["ip"]), "/sbin/ip")
     if "error" in case:

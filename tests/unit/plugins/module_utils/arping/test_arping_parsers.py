@@ -1,20 +1,19 @@
 # Copyright: baremetal.metallb contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The arping parsers against the recorded runs in test_arping_parsers.yaml."""
+"""The arping and ndisc6 parsers against the recorded runs in test_arping_parsers.yaml."""
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping import parsers
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
-CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_arping_parsers.yaml").read_text())
+CASES = load_data(__file__)
 RUNS = [case for case in CASES if "expect" in case or "error" in case]
 VERSIONS = [case for case in CASES if "detect" in case or "detect_error" in case]
+NDISC6_VERSIONS = [case for case in CASES if "detect_ndisc6" in case or "detect_ndisc6_error" in case]
 
 
 def _parse(case):
@@ -23,7 +22,7 @@ def _parse(case):
     )
 
 
-@pytest.mark.parametrize("case", RUNS, ids=[case["id"] for case in RUNS])
+@parametrize_cases(RUNS)
 def test_run(case):
     if "error" in case:
         with pytest.raises(parsers.ArpingError) as info:
@@ -47,13 +46,22 @@ def test_run(case):
             assert set(run.macs) == set(case["holders"])
 
 
-@pytest.mark.parametrize("case", VERSIONS, ids=[case["id"] for case in VERSIONS])
+@parametrize_cases(VERSIONS)
 def test_detect(case):
     if "detect_error" in case:
         with pytest.raises(parsers.ArpingError, match=case["detect_error"]):
             parsers.detect_flavor(case["stdout"], case["stderr"])
         return
     assert list(parsers.detect_flavor(case["stdout"], case["stderr"])) == case["detect"]
+
+
+@parametrize_cases(NDISC6_VERSIONS)
+def test_detect_ndisc6(case):
+    if "detect_ndisc6_error" in case:
+        with pytest.raises(parsers.ArpingError, match=case["detect_ndisc6_error"]):
+            parsers.detect_ndisc6(case["stdout"], case["stderr"])
+        return
+    assert parsers.detect_ndisc6(case["stdout"], case["stderr"]) == case["detect_ndisc6"]
 
 
 def test_exit_code_of_iputils_cannot_tell_loss_from_a_second_responder():

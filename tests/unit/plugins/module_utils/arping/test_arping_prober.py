@@ -5,15 +5,13 @@
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping import prober
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.arping.arping_sim import SimSegment
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
-CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_arping_prober.yaml").read_text())
+CASES = load_data(__file__)
 
 
 def _run(case):
@@ -27,7 +25,7 @@ def _run(case):
     return segment, prober.probe(segment, list(case["vips"]), settings, clock=segment.clock)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@parametrize_cases(CASES)
 def test_schedule(case):
     segment, observations = _run(case)
     assert set(observations) == set(case["vips"])

@@ -8,14 +8,12 @@ from __future__ import annotations
 import json
 import pathlib
 
-import pytest
-import yaml
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.apply import ConfigApplier, failure_message
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.tools import FrrError, FrrTools
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 HERE = pathlib.Path(__file__).parent
-CASES = yaml.safe_load((HERE / "test_apply.yaml").read_text())
+CASES = load_data(__file__)
 PATH = "/etc/frr/frr.conf"
 
 
@@ -85,7 +83,7 @@ class MemoryFiles:
         self.files.pop(path, None)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@parametrize_cases(CASES)
 def test_case(case):
     runner = ReplayRunner(case.get("tools", {}))
     files = MemoryFiles(case["current"])

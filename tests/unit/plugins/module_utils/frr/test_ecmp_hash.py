@@ -5,15 +5,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.ecmp_hash import (
     EcmpHashError, EcmpHashPlan, render_file)
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
-CASES = yaml.safe_load(Path(__file__).with_suffix(".yaml").read_text())
+CASES = load_data(__file__)
 
 
 def files_of(case: dict) -> dict:
@@ -26,7 +24,7 @@ def files_of(case: dict) -> dict:
     return out
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@parametrize_cases(CASES)
 def test_plan(case):
     plan = EcmpHashPlan(files_of(case).get)
     if "error" in case:

@@ -5,14 +5,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-import yaml
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.host_info import HostInfo, parse_daemons_file
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
-CASES = yaml.safe_load(Path(__file__).with_suffix(".yaml").read_text())
+CASES = load_data(__file__)
 
 
 def host(case: dict) -> tuple[HostInfo, list]:
@@ -29,7 +25,7 @@ def host(case: dict) -> tuple[HostInfo, list]:
     return HostInfo(run, case["files"].get, find), calls
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@parametrize_cases(CASES)
 def test_read(case):
     info, calls = host(case)
     assert info.read(["frr", "frr-pythontools"], "/etc/frr/daemons") == case["expect"]

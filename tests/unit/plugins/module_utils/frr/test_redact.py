@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import pathlib
 
-import pytest
-import yaml
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.redact import MASK, find_secrets, redact
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 HERE = pathlib.Path(__file__).parent
-CASES = yaml.safe_load((HERE / "test_redact.yaml").read_text())
+CASES = load_data(__file__)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@parametrize_cases(CASES)
 def test_case(case):
     secrets = find_secrets(case["config"])
     assert sorted(secrets) == sorted(case["secrets"])

@@ -8,17 +8,17 @@ from __future__ import annotations
 import pathlib
 
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.redact import find_secrets
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.reload_diff import (
     ReloadOutputError,
     parse_test_output,
 )
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 HERE = pathlib.Path(__file__).parent
 FIXTURES = HERE / "fixtures"
-CASES = yaml.safe_load((HERE / "test_reload_diff.yaml").read_text())
+CASES = load_data(__file__)
 # The candidate of the "pw" recording, whose secret must never come out.
 SECRETS = find_secrets(" neighbor METALLB password Sw0rdf1sh!\n")
 
@@ -30,7 +30,7 @@ def _output(case: dict) -> tuple[str, str]:
     return case.get("stdout", ""), case.get("stderr", "")
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@parametrize_cases(CASES)
 def test_case(case):
     stdout, stderr = _output(case)
     if "error" in case:

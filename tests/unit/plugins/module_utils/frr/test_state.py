@@ -9,7 +9,6 @@ import json
 import pathlib
 
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.state import (
     InputError,
@@ -20,9 +19,10 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.frr.state import
     peer_state,
     route_state,
 )
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
 
 HERE = pathlib.Path(__file__).parent
-CASES = yaml.safe_load((HERE / "test_state.yaml").read_text())
+CASES = load_data(__file__)
 
 
 def _load(name: str | None) -> dict:

@@ -5,17 +5,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s import batch_read
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, check_reads, metadata_only
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.k8s.dynamic_api_fake import FakeDynamicApi
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
 
-DATA = yaml.safe_load(Path(__file__).with_suffix(".yaml").read_text())
+DATA = load_data(__file__)
 
 
 def FakeApi(page_size=None):

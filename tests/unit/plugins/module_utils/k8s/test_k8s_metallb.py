@@ -10,17 +10,16 @@ level of the kubernetes client's methods, with the objects' real attribute names
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 from types import SimpleNamespace
 
 import pytest
-import yaml
 from kubernetes.client.rest import ApiException
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s import metallb
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sClient, K8sError
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
-CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_k8s_metallb.yaml").read_text())
+CASES = load_data(__file__)
 
 
 REASONS = {403: "Forbidden", 404: "Not Found"}
@@ -78,7 +77,7 @@ class FakeClient(K8sClient):
         return SimpleNamespace(items=items)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@parametrize_cases(CASES)
 def test_l2_leader(case):
     fake = FakeClient(case)
     if "error" in case:

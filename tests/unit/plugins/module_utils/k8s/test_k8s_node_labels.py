@@ -6,11 +6,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sClient, K8sError
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.node_labels import (
@@ -22,8 +20,9 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.node_labels 
     parse_managed,
 )
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.k8s.node_api_fake import FakeNodeApi
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
 
-CASES = yaml.safe_load((Path(__file__).with_suffix(".yaml")).read_text())
+CASES = load_data(__file__)
 
 
 def params(case_params: dict) -> dict:

@@ -6,10 +6,8 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.server_side_apply import (
     WAVE_OF_KIND,
@@ -24,8 +22,9 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.server_side_
     result_of,
 )
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.k8s.dynamic_api_fake import FakeApplyApi
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
 
-DATA = yaml.safe_load(Path(__file__).with_suffix(".yaml").read_text())
+DATA = load_data(__file__)
 
 
 class Clock:

@@ -6,30 +6,18 @@
 from __future__ import annotations
 
 import json
-import pathlib
-
-import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.service import WorkloadPolicy
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import assert_matched, load_data, parametrize_cases
 
-CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_inputs.yaml").read_text())["cases"]
-
-
-def _is_subset(expected: dict, actual: dict) -> bool:
-    return all(actual.get(key) == value for key, value in expected.items())
+CASES = load_data(__file__, "cases")
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@parametrize_cases(CASES)
 def test_case(case):
     result = WorkloadPolicy(**case["input"]).run()
 
-    unmatched = list(result.errors)
-    for expected in case["errors"]:
-        match = next((error for error in unmatched if _is_subset(expected, error)), None)
-        assert match is not None, f"expected error {expected} not in {unmatched}"
-        unmatched.remove(match)
-    assert not unmatched, f"unexpected errors: {unmatched}"
+    assert_matched(case["errors"], result.errors, what="error")
     assert result.failed == bool(case["errors"])
 
     summary = result.summary()

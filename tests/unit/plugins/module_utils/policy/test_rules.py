@@ -5,19 +5,11 @@
 
 from __future__ import annotations
 
-import pathlib
-
-import pytest
-import yaml
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.rules import RULES
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.service import WorkloadPolicy
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import assert_matched, is_subset, load_data, parametrize_cases
 
-CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_rules.yaml").read_text())["cases"]
-
-
-def _is_subset(expected: dict, actual: dict) -> bool:
-    return all(actual.get(key) == value for key, value in expected.items())
+CASES = load_data(__file__, "cases")
 
 
 def _run(case: dict):
@@ -26,23 +18,19 @@ def _run(case: dict):
     return result
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@parametrize_cases(CASES)
 def test_case(case):
     result = _run(case)
     ignored = set(case.get("ignore", []))
-    unmatched = [finding for finding in result.findings if finding["rule"] not in ignored]
-    for expected in case["findings"]:
-        match = next((finding for finding in unmatched if _is_subset(expected, finding)), None)
-        assert match is not None, f"expected finding {expected} not in {unmatched}"
-        unmatched.remove(match)
-    assert not unmatched, f"unexpected findings: {unmatched}"
+    assert_matched(case["findings"], [finding for finding in result.findings if finding["rule"] not in ignored],
+                   what="finding")
 
     for text in case.get("reasons", []):
         assert any(text in finding["reason"] for finding in result.findings), f"{text!r} in no reason: {result.findings}"
     for text in case.get("fixes", []):
         assert any(text in finding["fix"] for finding in result.findings), f"{text!r} in no fix: {result.findings}"
     for expected, actual in zip(case.get("resolved", []), result.resolved, strict=False):
-        assert _is_subset(expected, actual), f"{expected} != {actual}"
+        assert is_subset(expected, actual), f"{expected} != {actual}"
     if "resolved" in case:
         assert len(result.resolved) == len(case["resolved"])
 

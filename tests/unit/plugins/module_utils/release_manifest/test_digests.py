@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from pathlib import Path
 
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest import digests as D
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.helm import helm_values
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.options import OptionsError
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.transform import transform
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
 
-CASES = yaml.safe_load(Path(__file__).with_suffix(".yaml").read_text())
+CASES = load_data(__file__)
 VARIABLE = "metallb_install_manifest_sha256"
 
 

@@ -5,15 +5,13 @@
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.helm import helm_values
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.options import OptionsError
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
 
-CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_release_manifest_helm.yaml").read_text())
+CASES = load_data(__file__)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

@@ -14,10 +14,11 @@ import yaml
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.readiness import pending
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.inventory import deletion_order, summary
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.transform import transform
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
 
 HERE = pathlib.Path(__file__).parent
-CASES = yaml.safe_load((HERE / "test_release_manifest_inventory.yaml").read_text())
-MANIFEST = list(yaml.safe_load_all(yaml.safe_load((HERE / "test_release_manifest_transform.yaml").read_text())["manifest"]))
+CASES = load_data(__file__)
+MANIFEST = list(yaml.safe_load_all(load_data(__file__, "manifest", name="test_release_manifest_transform.yaml")))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

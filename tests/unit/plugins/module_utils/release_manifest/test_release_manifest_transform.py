@@ -6,15 +6,15 @@
 from __future__ import annotations
 
 import copy
-import pathlib
 
 import pytest
 import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.options import OptionsError, mirrored_image
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.transform import ManifestError, check_objects, transform
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
 
-DATA = yaml.safe_load((pathlib.Path(__file__).parent / "test_release_manifest_transform.yaml").read_text())
+DATA = load_data(__file__)
 MANIFEST = list(yaml.safe_load_all(DATA["manifest"]))
 ABSENT = "<absent>"
 

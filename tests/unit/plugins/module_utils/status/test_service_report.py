@@ -5,15 +5,11 @@
 
 from __future__ import annotations
 
-import pathlib
-
-import pytest
-import yaml
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.services import ServiceReport, summary_line
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.announcers.cluster_objects import objects_from_case
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
-CASES = yaml.safe_load((pathlib.Path(__file__).with_suffix(".yaml")).read_text())
+CASES = load_data(__file__)
 
 
 def _objects(case: dict) -> dict:
@@ -35,7 +31,7 @@ def _objects(case: dict) -> dict:
     )
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@parametrize_cases(CASES)
 def test_service_report(case):
     (report,) = ServiceReport(_objects(case)).run()
     for key, want in case["expect"].items():

@@ -6,15 +6,14 @@
 from __future__ import annotations
 
 import ipaddress
-import pathlib
 
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster import ClusterInput, cluster_from_objects
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.workloads import InputErrors
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
 
-OBJECTS = yaml.safe_load((pathlib.Path(__file__).parent / "test_cluster.yaml").read_text())
+OBJECTS = load_data(__file__)
 
 
 def test_nodes_from_objects():
