@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   frr frr-pythontools        # the lab router and the stand-in node speakers
   iputils-arping             # leader_verify's default prober
+  ndisc6                     # leader_verify's tool backend for IPv6 VIPs (NDP)
   iputils-ping               # the lab tests ping across the segment
   openssh-server             # one sshd per lab host: Ansible reaches hosts over SSH
   netcat-openbsd             # ProxyCommand into a lab namespace

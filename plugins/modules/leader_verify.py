@@ -8,14 +8,17 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: leader_verify
-short_description: Check on the wire which node answers ARP for MetalLB layer 2 VIPs
+short_description: Check on the wire which node answers ARP or NDP for MetalLB layer 2 VIPs
 version_added: 0.1.0
 author: baremetal.metallb maintainers (@baremetal-ansible)
 description:
-  - Sends ARP requests for each VIP in O(addresses) from a host on the same layer 2 segment as the
-    Kubernetes nodes, and names the node whose MAC answers (from O(nodes)).
-  - Every probe is a broadcast, and every answer to it is collected for O(reply_window), so two nodes
-    answering for the same VIP are seen for real (status V(duplicate)). All VIPs are probed at the same time.
+  - Sends ARP requests for each IPv4 VIP and NDP neighbor solicitations for each IPv6 VIP in O(addresses)
+    from a host on the same layer 2 segment as the Kubernetes nodes, and names the node whose MAC answers
+    (from O(nodes)). One run can mix both families.
+  - Every ARP probe is a broadcast, and every neighbor solicitation goes to the VIP's solicited-node
+    multicast group, which every holder of the VIP has joined. Every answer to a probe is collected for
+    O(reply_window), so two nodes answering for the same VIP are seen for real (status V(duplicate)). All
+    VIPs are probed at the same time.
   - Each address ends up with one status. V(ok) means exactly one node answered and it is the expected one,
     if one is expected. V(no_reply) means nobody answered within O(timeout). V(duplicate) means more than one
     node (or unknown MAC) answered, at once or in turn. V(unknown_mac) means the only answer came from a MAC
@@ -25,9 +28,12 @@ description:
     only the C(nodeAssigned) event on the Service, and that event is used then.
   - With O(wait_for=change), it polls until a node other than O(from_node) answers alone, then checks that
     new holder like O(wait_for=stable) does. It reports how long that took. This is for failover tests.
-  - 'The probing is done by one of three probers (O(prober)). V(raw), the default, is the module''s own
-    prober on an C(AF_PACKET) socket. It needs root or C(CAP_NET_RAW), so use C(become: true). It probes
-    every VIP from one socket and needs no tool on the host.'
+  - 'The probing is done by one of four probers (O(prober)). V(raw), the default, is the module''s own
+    prober on C(AF_PACKET) sockets. It needs root or C(CAP_NET_RAW), so use C(become: true). It probes
+    every VIP of a family from one socket and needs no tool on the host. Its neighbor solicitations carry
+    hop limit 255, as RFC 4861 requires of them, and this host''s MAC as source link-layer address. Only
+    neighbor advertisements sent to this host with hop limit 255 and a valid checksum count; the MAC taken
+    is the target link-layer address option, or the Ethernet source when there is none.'
   - V(iputils) runs iputils C(arping -b) (keep broadcasting) for each probe, and V(habets) runs Thomas
     Habets' C(arping -d) for each probe. Either arping is stopped with SIGINT once the probe's reply window
     is over, and then its output and exit code are parsed. iputils arping cannot be used as
@@ -35,15 +41,22 @@ description:
     second responder. After the first reply it probes unicast, only to the last MAC that answered. Each
     arping run costs a process start, and for Habets' arping tens of milliseconds of libpcap set-up, so the
     arping probers are slower than V(raw).
+  - The tool probers probe IPv6 VIPs with C(ndisc6 -m) (Debian package C(ndisc6)), one solicitation per
+    probe, every advertisement printed. ndisc6 cannot be stopped early (SIGINT kills it without output), so
+    each of its probes lasts O(timeout) / O(count) and ndisc6 reports no round-trip time. V(ndisc6) uses it
+    for the IPv6 VIPs and any arping found for the IPv4 ones; V(iputils) and V(habets) use it for the IPv6
+    VIPs.
   - The interface and source address of the probes are the ones the kernel uses to reach the VIP
     (C(ip route get)). The module fails rather than guess when the VIP is behind a gateway, is one of this
-    host's own addresses, or is not on O(interface)'s subnets or directly routed out of it.
+    host's own addresses, or is not on O(interface)'s subnets or directly routed out of it. An IPv6 VIP is
+    probed from this host's global IPv6 address on the interface, not its link-local one.
   - Read-only. It never reports C(changed), and it runs the same in check mode. The probes are ordinary ARP
-    requests, so the nodes answering them learn this host's MAC address, as with any arping.
+    requests and neighbor solicitations, so the nodes answering them learn this host's MAC address, as with
+    any arping or ndisc6.
 options:
   addresses:
     description:
-      - The IPv4 VIPs to check. IPv6 VIPs are announced with NDP and are refused.
+      - The VIPs to check, IPv4 (probed with ARP) and IPv6 (probed with NDP) alike.
     type: list
     elements: str
     required: true
@@ -143,15 +156,23 @@ options:
       - What sends the probes (see the description). V(auto) uses V(raw) when a raw socket can be opened.
         Otherwise it falls back to whichever arping is installed, with a warning. This is for a task run
         without become, where iputils arping has C(cap_net_raw) file capabilities.
-      - V(iputils) and V(habets) check that the arping found is that one.
+      - V(iputils) and V(habets) check that the arping found is that one. IPv6 VIPs are probed with ndisc6
+        by these and by V(ndisc6), and by the fallback of V(auto).
     type: str
-    choices: [auto, raw, iputils, habets]
+    choices: [auto, raw, iputils, habets, ndisc6]
     default: auto
   arping_path:
     description:
       - The arping to run for O(prober=iputils), O(prober=habets), or the fallback of O(prober=auto).
       - Defaults to the first C(arping) in C($PATH), C(/usr/sbin) or C(/sbin). Which arping it is, is
         detected from its C(-V) output.
+    type: path
+  ndisc6_path:
+    description:
+      - The ndisc6 to run for the IPv6 VIPs when a tool prober runs (O(prober=ndisc6), O(prober=iputils),
+        O(prober=habets), or the fallback of O(prober=auto)).
+      - Defaults to the first C(ndisc6) in C($PATH), C(/usr/sbin) or C(/sbin). It is checked with C(ndisc6 -V).
+      - Debian installs ndisc6 set-uid root, so it also works without become.
     type: path
 extends_documentation_fragment:
   # first: of two fragments defining an attribute, the earlier one wins
@@ -172,11 +193,13 @@ requirements:
   - Linux, and root or C(CAP_NET_RAW) for O(prober=raw) (C(become))
   - C(ip) from iproute2
   - iputils arping or Thomas Habets' arping for O(prober=iputils) or O(prober=habets)
+  - ndisc6 for the IPv6 VIPs of a tool prober (O(prober=ndisc6), O(prober=iputils), O(prober=habets))
 notes:
   - Run it on a host attached to the nodes' segment, not on a node. A node holding the VIP would answer
     itself locally, so nothing is sent on the wire.
-  - MetalLB sends gratuitous ARP when a VIP moves. This module does not count those. Only answers to its own
-    probes count, so a check sees the state of the segment, not the last announcement.
+  - MetalLB sends gratuitous ARP (unsolicited neighbor advertisements for IPv6) when a VIP moves. This module
+    does not count those. Only answers to its own probes count, so a check sees the state of the segment,
+    not the last announcement.
 seealso:
   - name: MetalLB layer 2 troubleshooting
     description: Finding the announcing node with arping.
@@ -198,6 +221,12 @@ EXAMPLES = r"""
     nodes: "{{ dict(groups['k8s_nodes'] | zip(groups['k8s_nodes'] | map('extract', hostvars, ['ansible_facts', 'default_ipv4', 'macaddress']))) }}"
     expected:
       198.51.100.200: n1
+  become: true
+
+- name: An IPv4 and an IPv6 VIP of a dual-stack Service, ARP and NDP in one run
+  baremetal.metallb.leader_verify:
+    addresses: [198.51.100.200, "2001:db8:100::200"]
+    nodes: "{{ lab_node_macs }}"
   become: true
 
 - name: The node answering is the one MetalLB elected for the Service
@@ -373,7 +402,8 @@ failed_addresses:
   elements: str
   sample: [198.51.100.201]
 prober:
-  description: The prober that sent the probes.
+  description: >-
+    The prober that sent the probes. With tools for both families it names both, such as V(iputils+ndisc6).
   returned: always
   type: str
   sample: raw
@@ -392,6 +422,18 @@ arping:
       description: Its version, from C(arping -V).
       type: str
   sample: {path: /usr/bin/arping, flavor: iputils, version: "20221126"}
+ndisc6:
+  description: The ndisc6 used, when a tool prober probed IPv6 VIPs.
+  returned: when ndisc6 sent the probes
+  type: dict
+  contains:
+    path:
+      description: Its path.
+      type: str
+    version:
+      description: Its version, from C(ndisc6 -V).
+      type: str
+  sample: {path: /usr/bin/ndisc6, version: 1.0.5}
 expected_source:
   description: >-
     Where the expected nodes came from. V(option) means O(expected), V(servicel2status) or V(event) means
@@ -456,6 +498,7 @@ def argument_spec() -> dict:
         fail_on=dict(type="list", elements="str", choices=list(FAILURES), default=list(FAILURES)),
         prober=dict(type="str", choices=list(PROBERS), default="auto"),
         arping_path=dict(type="path"),
+        ndisc6_path=dict(type="path"),
     )
     spec.update(K8S_AUTH_ARG_SPEC)
     return spec

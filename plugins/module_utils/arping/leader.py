@@ -16,6 +16,7 @@ import time
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping import netinfo, prober, tools
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping.parsers import (
     FLAVORS,
+    NDISC6,
     ArpingError,
     normalize_mac,
 )
@@ -28,7 +29,7 @@ UNKNOWN_MAC = "unknown_mac"
 UNEXPECTED_LEADER = "unexpected_leader"
 STATUSES = (OK, NO_REPLY, DUPLICATE, UNKNOWN_MAC, UNEXPECTED_LEADER)
 FAILURES = STATUSES[1:]
-PROBERS = ("auto", "raw") + FLAVORS
+PROBERS = ("auto", "raw") + FLAVORS + (NDISC6,)
 
 
 class LeaderVerifyError(Exception):
@@ -45,10 +46,6 @@ def normalize_addresses(addresses) -> list[str]:
             address = ipaddress.ip_address(text)
         except ValueError:
             raise LeaderVerifyError(f"addresses: {text!r} is not an IP address") from None
-        if address.version != 4:
-            raise LeaderVerifyError(
-                f"addresses: {text} is IPv6; MetalLB announces IPv6 VIPs with NDP, which leader_verify does not probe"
-            )
         if address.is_loopback or address.is_multicast or address.is_unspecified or address.is_reserved:
             raise LeaderVerifyError(f"addresses: {text} is not a unicast address a node could announce")
         if str(address) not in result:
@@ -179,7 +176,8 @@ def describe(result: dict, timeout: float) -> str:
     if change and change.get("detected_ms") is None:
         want = f"expected {expected or 'a node other than ' + change['from_node']} to take over before the deadline"
     if status == NO_REPLY:
-        return f"{address}: no reply to {result['probes']} ARP probe(s) within {timeout:g}s on {result.get('interface')}; {want}"
+        kind = "ARP probe(s)" if ipaddress.ip_address(address).version == 4 else "neighbor solicitation(s)"
+        return f"{address}: no reply to {result['probes']} {kind} within {timeout:g}s on {result.get('interface')}; {want}"
     if status == DUPLICATE:
         return f"{address}: {len(result['responders'])} MACs answer: {seen}; {want} alone"
     if status == UNKNOWN_MAC:
@@ -232,7 +230,7 @@ class LeaderVerify:
             raise LeaderVerifyError("from_node: only used with wait_for=change")
 
         bindings = self._resolve(addresses, params.get("interface"))
-        transport, tool = self._transport(params.get("prober") or "auto", settings, bindings)
+        transport, tool_info = self._transport(params.get("prober") or "auto", settings, bindings)
         mono0, wall0 = self.clock(), self.wall()
         try:
             if wait_for == "change":
@@ -285,8 +283,7 @@ class LeaderVerify:
             "prober": transport.name,
             "elapsed_ms": round((probed - mono0) * 1000.0, 1),
         }
-        if tool:
-            out["arping"] = tool
+        out.update(tool_info)
         return out
 
     def _change(self, obs: prober.Observation, from_node: str, mono0: float, wall0: float, by_mac: dict) -> dict:
@@ -346,6 +343,35 @@ class LeaderVerify:
             )
         return path, flavor, version
 
+    def _ndisc6(self) -> tuple[str, str]:
+        """(path, version) of the ndisc6 that probes IPv6 VIPs for the tool probers."""
+        given = self.params.get("ndisc6_path")
+        path = tools.find_arping(given) if given else (
+            self.find_binary("ndisc6") if self.find_binary else tools.find_arping(name="ndisc6"))
+        if not path:
+            where = f"ndisc6_path: {given} is not an executable file" if given else "no ndisc6 found in PATH, /usr/sbin or /sbin"
+            raise LeaderVerifyError(f"{where}; the IPv6 VIPs need it: install ndisc6 or set ndisc6_path")
+        try:
+            version = tools.detect_ndisc6_version(path, self.runner)
+        except ArpingError as exc:
+            raise LeaderVerifyError(f"ndisc6_path: {path}: {exc}") from None
+        return path, version
+
+    def _tools(self, wanted: str | None, bindings: dict) -> tuple[str, str | None, str | None, dict]:
+        """(flavor, path, ndisc6 path, result info) for a tool prober; ``wanted``: a flavor, ndisc6 or None."""
+        families = {ipaddress.ip_address(address).version for address in bindings}
+        info: dict = {}
+        flavor = path = ndisc6 = None
+        if 4 in families:
+            path, flavor, version = self._arping(None if wanted == NDISC6 else wanted)
+            info["arping"] = {"path": path, "flavor": flavor, "version": version}
+        if 6 in families:
+            ndisc6, version = self._ndisc6()
+            info["ndisc6"] = {"path": ndisc6, "version": version}
+        if flavor is None:
+            flavor, path = NDISC6, ndisc6
+        return flavor, path, ndisc6, info
+
     def _transport(self, choice: str, settings: prober.Settings, bindings: dict):
         if choice not in PROBERS:
             raise LeaderVerifyError(f"prober: must be one of {', '.join(PROBERS)} (got {choice!r})")
@@ -353,26 +379,33 @@ class LeaderVerify:
             transport = self._factory("raw")(settings, None)
             try:
                 transport.open(list(bindings.values()))
-                return transport, None
+                return transport, {}
             except prober.ProbeTransportError as exc:
                 if choice == "raw":
                     raise LeaderVerifyError(f"prober: raw: {exc}") from None
                 raw_error = str(exc)
-            # auto: no raw socket (not root); an arping with file capabilities may still work.
+            # auto: no raw socket (not root); an arping with file capabilities (or
+            # ndisc6, set-uid root in Debian) may still work.
             try:
-                path, flavor, version = self._arping(None)
+                flavor, path, ndisc6, info = self._tools(None, bindings)
             except LeaderVerifyError as exc:
-                raise LeaderVerifyError(f"prober: auto: {raw_error}; and no arping to fall back to: {exc}") from None
-            self.warnings.append(f"no raw socket ({raw_error}); probing with {flavor} arping {path} instead")
+                raise LeaderVerifyError(f"prober: auto: {raw_error}; and no tool to fall back to: {exc}") from None
+            used = " and ".join(
+                f"{tool['flavor'] + ' arping' if name == 'arping' else 'ndisc6'} {tool['path']}" for name, tool in info.items()
+            )
+            self.warnings.append(f"no raw socket ({raw_error}); probing with {used} instead")
         else:
-            path, flavor, version = self._arping(choice)
-        transport = self._factory(flavor)(settings, path)
-        transport.open(list(bindings.values()))
-        return transport, {"path": path, "flavor": flavor, "version": version}
+            flavor, path, ndisc6, info = self._tools(choice, bindings)
+        transport = self._factory(flavor)(settings, path, **({"ndisc6": ndisc6} if ndisc6 and ndisc6 != path else {}))
+        try:
+            transport.open(list(bindings.values()))
+        except prober.ProbeTransportError as exc:
+            raise LeaderVerifyError(f"prober: {choice}: {exc}") from None
+        return transport, info
 
     def _factory(self, name: str):
         if name in self.transports:
             return self.transports[name]
         if name == "raw":
             return lambda settings, path: RawTransport(clock=self.clock)
-        return lambda settings, path: tools.ToolTransport(name, path, settings, clock=self.clock)
+        return lambda settings, path, ndisc6=None: tools.ToolTransport(name, path, settings, clock=self.clock, ndisc6_path=ndisc6)

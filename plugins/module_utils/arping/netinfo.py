@@ -147,11 +147,12 @@ class Resolver:
         elif "LOWER_UP" not in flags:
             problem = "has no carrier (not LOWER_UP)"
         if problem:
-            raise ResolveError(f"{option}: interface {interface} {problem}; ARP probes need an up Ethernet interface")
+            raise ResolveError(f"{option}: interface {interface} {problem}; ARP and NDP probes need an up Ethernet interface")
         return link
 
     def resolve(self, address: str, interface: str | None = None) -> Binding:
-        vip = ipaddress.IPv4Address(address)
+        vip = ipaddress.ip_address(address)
+        family, label = ("inet", "IPv4") if vip.version == 4 else ("inet6", "IPv6")
         route = self.route(address)
         rtype = route.get("type", "unicast")
         if rtype == "local":
@@ -175,9 +176,11 @@ class Resolver:
             return Binding(address, route["dev"], int(link["ifindex"]), link["address"].lower(), source)
 
         link = self.link(interface, "interface")
-        addrs = [a for a in link.get("addr_info", []) if a.get("family") == "inet"]
+        # A link-local source only reaches link-local VIPs: the global address answers for global ones.
+        addrs = [a for a in link.get("addr_info", []) if a.get("family") == family
+                 and (vip.is_link_local or not ipaddress.ip_address(a["local"]).is_link_local)]
         for entry in addrs:
-            network = ipaddress.IPv4Network(f"{entry['local']}/{entry['prefixlen']}", strict=False)
+            network = ipaddress.ip_network(f"{entry['local']}/{entry['prefixlen']}", strict=False)
             if vip in network:
                 return Binding(address, interface, int(link["ifindex"]), link["address"].lower(), entry["local"])
         # A VIP outside every subnet of the interface is still on-link when the
@@ -186,6 +189,6 @@ class Resolver:
             return Binding(address, interface, int(link["ifindex"]), link["address"].lower(), route["prefsrc"])
         have = ", ".join(f"{a['local']}/{a['prefixlen']}" for a in addrs) or "none"
         raise ResolveError(
-            f"{address}: interface {interface} has no IPv4 address in a subnet containing it (its addresses: {have}) "
+            f"{address}: interface {interface} has no {label} address in a subnet containing it (its addresses: {have}) "
             f"and the kernel does not route it out of {interface} directly; refusing to guess a source address"
         )

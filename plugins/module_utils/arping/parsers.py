@@ -15,8 +15,17 @@
   0 when anything answered, 1 when nothing did or on errors; with ``-d`` it is 1
   exactly when two different MACs answered (and 0 when nothing did).
 
+* ndisc6 (Debian ``ndisc6``), the tool for IPv6 VIPs, run as ``ndisc6 -m -n -r 1``:
+  ``Soliciting VIP (VIP) on IF...``, then per neighbor advertisement
+  ``Target link-layer address: 3A:2C:6C:3F:09:4E`` and `` from VIP``, or
+  ``Timed out.`` / ``No response.``. Exit code (1.0.5): 0 when anything
+  answered, 2 when nothing did, 1 on errors (no such device, a source address
+  not on this host, bad options). ``-m`` waits the whole ``-w`` and prints every
+  answer; SIGINT kills it without output (stdout is block-buffered into a pipe),
+  so it is never stopped early, and it prints no round-trip time.
+
 Everything here is plain text in, plain data out, so the unit tests replay
-recorded runs of both tools.
+recorded runs of the tools.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from dataclasses import dataclass, field
 IPUTILS = "iputils"
 HABETS = "habets"
 FLAVORS = (IPUTILS, HABETS)
+NDISC6 = "ndisc6"
 
 
 class ArpingError(Exception):
@@ -210,7 +220,56 @@ def parse_habets(stdout: str, stderr: str, rc: int, find_duplicates: bool = Fals
     return run
 
 
+# ---------------------------------------------------------------- ndisc6
+
+_NDISC6_HEADER = re.compile(r"^Soliciting (?P<target>[0-9A-Fa-f:.]+) \((?P<resolved>[0-9A-Fa-f:.]+)\) on (?P<device>\S+)\.\.\.$")
+_NDISC6_REPLY = re.compile(r"^Target link-layer address: (?P<mac>[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})$")
+_NDISC6_FROM = re.compile(r"^from (?P<ip>[0-9A-Fa-f:.]+)$")
+_NDISC6_SILENT = ("Timed out.", "No response.")
+_NDISC6_VERSION = re.compile(r"ndisc6: IPv6 Neighbor/Router Discovery userland tool (?P<version>\S+)")
+
+
+def parse_ndisc6(stdout: str, stderr: str, rc: int) -> ArpingRun:
+    """Parse a complete ``ndisc6 -m -n -r 1`` run: one solicitation, every advertisement.
+
+    A reply's ``ip`` is the solicited target (what the advertisement is for); the
+    `` from`` line is the advertisement's source, which a node may pick otherwise.
+    """
+    lines = [line.strip() for line in (stdout or "").splitlines()]
+    header = next((m for m in map(_NDISC6_HEADER.match, lines) if m), None)
+    if rc not in (0, 2) or header is None:
+        # 1: no such device, a source address that is not this host's, usage errors;
+        # <0: killed by a signal (before it printed anything into the pipe).
+        raise ArpingError(f"ndisc6 failed (exit {rc}): {_error_text(stdout, stderr)}")
+    target = header["resolved"]
+    run = ArpingRun(flavor=NDISC6, target=target, rc=rc, sent=1)
+    for line in lines:
+        match = _NDISC6_REPLY.match(line)
+        if match:
+            run.replies.append(Reply(mac=normalize_mac(match["mac"]), rtt_ms=None, ip=target))
+    run.received = len(run.replies)
+    silent = all(text in lines for text in _NDISC6_SILENT)
+    if rc == 0 and not run.replies:
+        raise ArpingError(f"ndisc6 exited 0 for {target} without any reply; unknown exit code rules")
+    if rc == 2 and (run.replies or not silent):
+        raise ArpingError(
+            f"ndisc6 exited 2 for {target} but printed {len(run.replies)} repl(ies) and not 'No response.'; "
+            "unknown exit code rules"
+        )
+    return run
+
+
+def detect_ndisc6(stdout: str, stderr: str) -> str:
+    """ndisc6's version from its ``-V`` output; anything else is refused."""
+    match = _NDISC6_VERSION.search(f"{stdout or ''}\n{stderr or ''}")
+    if not match:
+        raise ArpingError(f"not ndisc6 (its -V output was: {_last_line(stdout, stderr)!r})")
+    return match["version"]
+
+
 def parse_run(flavor: str, stdout: str, stderr: str, rc: int, find_duplicates: bool = False) -> ArpingRun:
+    if flavor == NDISC6:
+        return parse_ndisc6(stdout, stderr, rc)
     if flavor == IPUTILS:
         return parse_iputils(stdout, stderr, rc)
     if flavor == HABETS:
@@ -219,6 +278,8 @@ def parse_run(flavor: str, stdout: str, stderr: str, rc: int, find_duplicates: b
 
 
 def parse_reply_line(flavor: str, line: str) -> Reply | None:
+    if flavor == NDISC6:
+        return None  # its output reaches the pipe only when it exits: nothing to stream
     return parse_iputils_reply(line) if flavor == IPUTILS else parse_habets_reply(line)
 
 

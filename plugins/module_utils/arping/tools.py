@@ -14,6 +14,11 @@ parsed. Stopping it ourselves is what makes a probe collect every answer:
   seconds, so a fractional ``timeout`` can only be honoured by stopping it.
 * Habets runs as ``arping -d -c 1 -W WAIT -i IF -S SRC VIP``; it always
   broadcasts, prints every answer and ``-d`` makes its exit code flag two MACs.
+
+IPv6 VIPs are probed with ndisc6 (``ndisc6 -m -n -r 1 -w WAIT -s SRC VIP IF``):
+one solicitation to the solicited-node group, every advertisement printed.
+SIGINT kills ndisc6 without output, so it is never signalled: a probe of it
+lasts its whole ``-w`` (``timeout / count``) and is collected when it exits.
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ import time
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping.parsers import (
     HABETS,
     IPUTILS,
+    NDISC6,
     ArpingError,
     detect_flavor,
+    detect_ndisc6,
     parse_reply_line,
     parse_run,
 )
@@ -42,15 +49,16 @@ _C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
 _STOP_GRACE = 2.0
 # How long each tool needs before SIGINT makes it report instead of dying:
 # measured 1 ms for iputils and 30-60 ms for Habets (libpcap set-up).
-MIN_PROBE_TIME = {IPUTILS: 0.005, HABETS: 0.08}
+# ndisc6 is never stopped early (it exits by itself after -w), so it has no minimum.
+MIN_PROBE_TIME = {IPUTILS: 0.005, HABETS: 0.08, NDISC6: 0.0}
 
 
-def find_arping(path: str | None = None) -> str | None:
+def find_arping(path: str | None = None, name: str = "arping") -> str | None:
     if path:
         return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
     dirs = os.environ.get("PATH", "").split(os.pathsep) + list(SEARCH_DIRS)
     for directory in dirs:
-        candidate = os.path.join(directory, "arping")
+        candidate = os.path.join(directory, name)
         if directory and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -66,6 +74,12 @@ def detect(path: str, run=None) -> tuple[str, str]:
     return detect_flavor(out, err)
 
 
+def detect_ndisc6_version(path: str, run) -> str:
+    """ndisc6's version; ``run(argv) -> (rc, out, err)``. Raises ArpingError if it is not ndisc6."""
+    out, err = run([path, "-V"])[1:]
+    return detect_ndisc6(out, err)
+
+
 def command(flavor: str, path: str, binding, wait: float) -> list[str]:
     """argv for one probe of ``binding.address`` listening for up to ``wait`` seconds."""
     if flavor == IPUTILS:
@@ -75,13 +89,18 @@ def command(flavor: str, path: str, binding, wait: float) -> list[str]:
         return [path, "-b", "-c", str(probes), "-I", binding.interface, "-s", binding.source, binding.address]
     if flavor == HABETS:
         return [path, "-d", "-c", "1", "-W", f"{max(wait, 0.001):.3f}", "-i", binding.interface, "-S", binding.source, binding.address]
+    if flavor == NDISC6:
+        # -m: wait all of -w and print every answer; -r 1: one solicitation per probe.
+        return [path, "-m", "-n", "-r", "1", "-w", str(max(1, round(wait * 1000))), "-s", binding.source,
+                binding.address, binding.interface]
     raise ValueError(f"unknown arping flavor {flavor!r}")
 
 
 class _Proc:
-    def __init__(self, popen: subprocess.Popen, argv: list[str]) -> None:
+    def __init__(self, popen: subprocess.Popen, argv: list[str], flavor: str) -> None:
         self.popen = popen
         self.argv = argv
+        self.flavor = flavor
         self.out = bytearray()
         self.err = bytearray()
         self.pending = b""
@@ -96,13 +115,17 @@ class ToolTransport:
     ``stop_probe`` only sends SIGINT; the probe's account arrives from ``poll``
     as a ``Finished`` event once the process has printed its summary and exited,
     so stopping twenty processes costs one wait, not twenty.
+
+    IPv4 VIPs go to ``flavor`` at ``path``; IPv6 VIPs to ndisc6 at ``ndisc6_path``
+    (or at ``path`` when ``flavor`` is ndisc6). ``name`` says which tools probed.
     """
 
-    def __init__(self, flavor: str, path: str, settings, clock=time.monotonic) -> None:
+    def __init__(self, flavor: str, path: str, settings, clock=time.monotonic, ndisc6_path: str | None = None) -> None:
         self.name = flavor
         self.min_probe_time = MIN_PROBE_TIME[flavor]
-        self._flavor = flavor
-        self._path = path
+        self._tools = {6: (NDISC6, path if flavor == NDISC6 else ndisc6_path)}
+        if flavor != NDISC6:
+            self._tools[4] = (flavor, path)
         self._settings = settings
         self._clock = clock
         self._bindings: dict = {}
@@ -110,21 +133,35 @@ class ToolTransport:
         self._selector = selectors.DefaultSelector()
 
     def open(self, bindings) -> None:
+        used = []
         for binding in bindings:
+            version = 6 if ":" in binding.address else 4
+            flavor, path = self._tools.get(version, (None, None))
+            if not path:
+                raise ProbeTransportError(
+                    f"{binding.address}: {self.name} cannot probe IPv{version} VIPs; "
+                    + ("install ndisc6 or set ndisc6_path" if version == 6 else "use an arping prober for them")
+                )
             self._bindings[binding.address] = binding
+            used.append(flavor)
+        used = list(dict.fromkeys(sorted(used, key=lambda flavor: flavor == NDISC6)))
+        if used:
+            self.name = "+".join(used)
+            self.min_probe_time = max(MIN_PROBE_TIME[flavor] for flavor in used)
 
     def start_probe(self, address: str) -> None:
         binding = self._bindings[address]
         wait = self._settings.timeout / self._settings.count
-        argv = command(self._flavor, self._path, binding, wait)
+        flavor, path = self._tools[6 if ":" in address else 4]
+        argv = command(flavor, path, binding, wait)
         try:
             popen = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 env=dict(os.environ, **_C_LOCALE),
             )
         except OSError as exc:
-            raise ProbeTransportError(f"cannot run {self._path}: {exc.strerror}") from exc
-        self._procs[address] = _Proc(popen, argv)
+            raise ProbeTransportError(f"cannot run {path}: {exc.strerror}") from exc
+        self._procs[address] = _Proc(popen, argv, flavor)
         for stream, kind in ((popen.stdout, "out"), (popen.stderr, "err")):
             os.set_blocking(stream.fileno(), False)
             self._selector.register(stream, selectors.EVENT_READ, (address, kind))
@@ -133,7 +170,8 @@ class ToolTransport:
         proc = self._procs[address]
         if proc.popen.poll() is None:
             proc.interrupted_at = self._clock()
-            proc.popen.send_signal(signal.SIGINT)
+            if proc.flavor != NDISC6:
+                proc.popen.send_signal(signal.SIGINT)
             return None
         # It ended on its own (e.g. iputils after its -c probes): collect now.
         self._drain(address)
@@ -198,7 +236,7 @@ class ToolTransport:
         return heard
 
     def _heard(self, address: str, line: bytes, at: float) -> list[Heard]:
-        reply = parse_reply_line(self._flavor, line.decode("utf-8", "replace"))
+        reply = parse_reply_line(self._procs[address].flavor, line.decode("utf-8", "replace"))
         if reply is None or reply.ip != address:
             return []
         return [Heard(address=address, mac=reply.mac, at=at, rtt_ms=reply.rtt_ms)]
@@ -224,7 +262,7 @@ class ToolTransport:
             # probe went out: a void probe, not a tool failure.
             return ProbeOutcome(sent=0, replies=[])
         try:
-            run = parse_run(self._flavor, stdout, stderr, proc.popen.returncode, find_duplicates=self._flavor == HABETS)
+            run = parse_run(proc.flavor, stdout, stderr, proc.popen.returncode, find_duplicates=proc.flavor == HABETS)
         except ArpingError as exc:
             raise ProbeTransportError(f"{exc} (command: {' '.join(proc.argv)})") from exc
         return ProbeOutcome(sent=run.sent, replies=[(reply.mac, reply.rtt_ms) for reply in run.replies if reply.ip == address])

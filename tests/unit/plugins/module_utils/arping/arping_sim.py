@@ -74,6 +74,9 @@ def ip_runner(extra=None):
             address = argv[4]
             if address.startswith("203.0.113."):
                 return tuple(IP["route_gateway"])
+            if ":" in address:
+                rc, out, err = IP["route_onlink6"]
+                return rc, out.replace("2001:db8:100::240", address), err
             rc, out, err = IP["route_onlink"]
             return rc, out.replace("198.51.100.200", address), err
         if key == "-j addr show dev eth0":

@@ -1,11 +1,11 @@
 # Copyright: baremetal.metallb contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Record real runs of both arping tools on the lab segment, for test_arping_parsers.yaml.
+"""Record real runs of both arping tools and ndisc6 on the lab segment, for test_arping_parsers.yaml.
 
 Run as root with a lab up (``python3 lab/labctl.py up --name l2rec``):
 
-    python3 tests/unit/plugins/module_utils/arping/record_arping.py --lab l2rec [--inventory DIR] > /tmp/recorded.yaml
+    python3 tests/unit/plugins/module_utils/arping/record_arping.py --lab l2rec [--inventory DIR] [--tools ndisc6] > /tmp/recorded.yaml
 
 It puts the VIP on no node, on one node and on two nodes, runs each tool the
 way leader_verify does (stopped with SIGINT) and the ways people usually do,
@@ -30,6 +30,8 @@ LABCTL = [sys.executable, str(ROOT / "lab" / "labctl.py")]
 HABETS = str(ROOT / ".cache" / "habets-arping" / "usr" / "sbin" / "arping")
 VIP = "198.51.100.240"  # lab segment, L2 test range
 SOURCE = "198.51.100.100"
+VIP6 = "2001:db8:100::240"  # lab segment 2001:db8:100::/64
+SOURCE6 = "2001:db8:100::100"
 
 
 def labctl(lab: str, *args: str) -> str:
@@ -54,7 +56,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lab", required=True)
     parser.add_argument("--inventory", help="the lab's inventory directory (default: <state dir>/inventory)")
+    parser.add_argument("--tools", default="iputils,habets,ndisc6", help="which tools to record (comma-separated)")
     args = parser.parse_args()
+    wanted = set(args.tools.split(","))
     lab = args.lab
     inventory_dir = pathlib.Path(args.inventory or f"/run/metallb-lab/{lab}/inventory")
     inventory = yaml.safe_load((inventory_dir / "hosts.yml").read_text())
@@ -72,17 +76,26 @@ def main() -> int:
         ("natural_d", [HABETS, "-d", "-c", "2", "-W", "0.05", "-i", "eth0", VIP], None),
         ("natural", [HABETS, "-c", "2", "-W", "0.05", "-i", "eth0", VIP], None),
     ]
+    ndisc6 = [
+        # As leader_verify runs it: never signalled (SIGINT kills it without output).
+        ("leader_verify", ["ndisc6", "-m", "-n", "-r", "1", "-w", "300", "-s", SOURCE6, VIP6, "eth0"], None),
+        ("single", ["ndisc6", "-1", "-n", "-r", "1", "-w", "300", VIP6, "eth0"], None),
+    ]
     cases = []
     holders_for = {"none": [], "one": ["node1"], "two": ["node1", "node2"]}
     current: list[str] = []
     for state, holders in holders_for.items():
         for node in set(current) - set(holders):
             labctl(lab, "vip", node, "del", VIP)
+            labctl(lab, "vip", node, "del", VIP6)
         for node in set(holders) - set(current):
             labctl(lab, "vip", node, "add", VIP)
+            labctl(lab, "vip", node, "add", VIP6)
         current = holders
         time.sleep(0.5)
-        for tool, runs in (("iputils", iputils), ("habets", habets)):
+        for tool, runs in (("iputils", iputils), ("habets", habets), ("ndisc6", ndisc6)):
+            if tool not in wanted:
+                continue
             for name, argv, stop in runs:
                 rc, out, err = run_in_client(netns, argv, stop)
                 cases.append({
@@ -91,6 +104,7 @@ def main() -> int:
                 })
     for node in current:
         labctl(lab, "vip", node, "del", VIP)
+        labctl(lab, "vip", node, "del", VIP6)
     errors = [
         ("iputils", ["arping", "-b", "-c", "1", "-I", "nosuch0", VIP]),
         ("iputils", ["arping", "-b", "-c", "1", "-I", "lo", VIP]),
@@ -100,8 +114,13 @@ def main() -> int:
                     HABETS, "-d", "-c", "1", "-i", "eth0", VIP]),
         ("iputils", ["arping", "-V"]),
         ("habets", [HABETS, "-V"]),
+        ("ndisc6", ["ndisc6", "-m", "-n", "-r", "1", "-w", "300", VIP6, "nosuch0"]),
+        ("ndisc6", ["ndisc6", "-m", "-n", "-r", "1", "-w", "300", "-s", "2001:db8:100::999", VIP6, "eth0"]),
+        ("ndisc6", ["ndisc6", "-V"]),
     ]
     for tool, argv in errors:
+        if tool not in wanted:
+            continue
         rc, out, err = run_in_client(netns, argv, None)
         cases.append({"id": f"{tool}_error", "tool": tool, "argv": argv, "rc": rc, "stdout": out, "stderr": err})
     yaml.safe_dump(cases, sys.stdout, sort_keys=False, width=200, default_style=None)

@@ -121,7 +121,7 @@ def test_auto_without_raw_socket_and_without_arping():
         verify.run()
     message = str(info.value)
     assert message.startswith("prober: auto: opening a raw socket on eth0 needs root or CAP_NET_RAW")
-    assert "no arping to fall back to" in message and "install iputils-arping" in message
+    assert "no tool to fall back to" in message and "install iputils-arping" in message
 
 
 def test_raw_asked_for_but_not_permitted():
