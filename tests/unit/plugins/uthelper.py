@@ -33,10 +33,10 @@ from ansible.module_utils.testing import patch_module_args
 
 
 def load_data(test_file: str, key: str | None = None, name: str | None = None) -> Any:
-    """The YAML beside ``test_file``: ``test_x.py`` reads ``test_x.yaml``, or ``name`` in the same
-    directory. With ``key``, only that top-level entry."""
+    """The YAML beside ``test_file``: ``test_x.py`` reads ``test_x.yaml``, or ``name`` (a path
+    relative to the test's directory). With ``key``, only that top-level entry."""
     here = Path(test_file)
-    path = here.with_name(name) if name else here.with_suffix(".yaml")
+    path = here.parent / name if name else here.with_suffix(".yaml")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return data[key] if key else data
 
