@@ -69,6 +69,16 @@ def assert_matched(expected: list, actual: list, matches: Callable[[Any, Any], b
     assert not unmatched, f"unexpected {what}s: {unmatched}"
 
 
+def assert_expected(code: int, result: dict, expect: dict) -> None:
+    """A module run against a case's ``expect``: ``exit`` (the exit code), ``output`` (keys whose
+    values equal the result's) and ``msg_has`` (texts the message contains)."""
+    assert code == expect["exit"], result
+    for key, value in expect.get("output", {}).items():
+        assert result[key] == value, f"{key}: {result[key]!r} != {value!r}"
+    for text in expect.get("msg_has", []):
+        assert text in result["msg"]
+
+
 class Outcome(NamedTuple):
     """What a module run left: its exit code, the parsed result and the raw output."""
 

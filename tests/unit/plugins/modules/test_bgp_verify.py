@@ -10,7 +10,7 @@ import pathlib
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.baremetal.metallb.plugins.modules import bgp_verify
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner, load_data, parametrize_cases
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner, assert_expected, load_data, parametrize_cases
 
 HERE = pathlib.Path(__file__).parent
 FIXTURES = HERE.parent / "module_utils" / "frr" / "fixtures"
@@ -31,12 +31,8 @@ def test_case(capsys, monkeypatch, case):
     monkeypatch.setattr(AnsibleModule, "run_command", run_command)
     code, result, _ = RUN(capsys, dict(case["args"], vtysh_path="/usr/bin/vtysh"))
     expect = case["expect"]
-    assert code == expect["exit"], result
+    assert_expected(code, result, expect)
     assert result.get("changed", False) is False  # read-only, whatever happens
-    for key, value in expect.get("output", {}).items():
-        assert result[key] == value, f"{key}: {result[key]!r} != {value!r}"
-    for text in expect.get("msg_has", []):
-        assert text in result["msg"]
     for address, fields in expect.get("peer", {}).items():
         for key, value in fields.items():
             assert result["peers"][address][key] == value

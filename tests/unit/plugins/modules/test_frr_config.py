@@ -15,7 +15,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.baremetal.metallb.plugins.modules import frr_config
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner, load_data, parametrize_cases
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner, assert_expected, load_data, parametrize_cases
 
 HERE = pathlib.Path(__file__).parent
 FIXTURES = HERE.parent / "module_utils" / "frr" / "fixtures"
@@ -75,11 +75,7 @@ def _run(capsys, monkeypatch, tmp_path, case):
 def test_case(capsys, monkeypatch, tmp_path, case):
     code, result, raw, conf, _calls = _run(capsys, monkeypatch, tmp_path, case)
     expect = case["expect"]
-    assert code == expect["exit"], result
-    for key, value in expect.get("output", {}).items():
-        assert result[key] == value, f"{key}: {result[key]!r} != {value!r}"
-    for text in expect.get("msg_has", []):
-        assert text in result["msg"]
+    assert_expected(code, result, expect)
     for text in expect.get("warnings_have", []):
         assert text in json.dumps(result.get("warnings", [])), result.get("warnings")
     prepared = result.get("diff", {}).get("prepared", "")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.baremetal.metallb.plugins.modules import frr_info
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner, load_data, parametrize_cases
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner, assert_expected, load_data, parametrize_cases
 
 CASES = load_data(__file__)
 run = ModuleRunner(frr_info)
@@ -43,11 +43,7 @@ def test_case(capsys, monkeypatch, tmp_path, case):
     monkeypatch.setattr(AnsibleModule, "get_bin_path", lambda self, name, *a, **k: f"/usr/bin/{name}" if name in case["binaries"] else None)
     code, result, _ = run(capsys, args)
     expect = case["expect"]
-    assert code == expect["exit"], result
-    for key, value in expect.get("output", {}).items():
-        assert result[key] == value, f"{key}: {result[key]!r} != {value!r}"
-    for text in expect.get("msg_has", []):
-        assert text in result["msg"]
+    assert_expected(code, result, expect)
     # a read-only module: it asks the package tool and vtysh, and nothing else
     assert all(argv[0].rsplit("/", 1)[-1] in ("dpkg-query", "rpm", "vtysh") for argv in calls), calls
 
