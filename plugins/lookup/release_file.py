@@ -68,6 +68,8 @@ _raw:
 """
 
 import os
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native, to_text
@@ -82,7 +84,8 @@ display = Display()
 
 def read_source(source: str, validate_certs: bool) -> bytes:
     if source.startswith("file://"):
-        source = source[len("file://"):]
+        parsed = urlparse(source)  # file:///path, percent-encoded (pathlib's as_uri writes @ as %40)
+        source = url2pathname(parsed.path)
     elif source.startswith(("http://", "https://")):
         from ansible.module_utils.urls import open_url  # pylint: disable=import-outside-toplevel
         try:

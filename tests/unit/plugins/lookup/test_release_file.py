@@ -29,7 +29,8 @@ def lookup(term, **kwargs):
 
 
 def manifest(tmp_path, content=GOOD):
-    path = tmp_path / "metallb-native.yaml"
+    path = tmp_path / "metallb@v0.99.0 copy" / "metallb-native.yaml"  # as in Go's module cache, and a space
+    path.parent.mkdir(exist_ok=True)
     path.write_bytes(content)
     return path
 
@@ -37,6 +38,7 @@ def manifest(tmp_path, content=GOOD):
 def test_good_file_returns_its_exact_text(tmp_path):
     path = manifest(tmp_path)
     assert lookup(path, version="v0.99.0", name="metallb-native.yaml", sha256=DIGEST) == GOOD.decode()
+    assert "%40" in path.as_uri() and "%20" in path.as_uri()
     assert lookup(path.as_uri(), version="v0.99.0", name="metallb-native.yaml", sha256=f"sha256:{DIGEST}") == GOOD.decode()
 
 
