@@ -29,6 +29,8 @@ OPTIONS = {
     for name, spec in yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"].items()
 }
 STRUCTURED = {name for name, spec in OPTIONS.items() if spec.get("type") in ("list", "dict")}
+# site.yml sets these itself; as survey answers (extra vars) they would override it
+SITE_WIRED = {"lb_workload_apply", "lb_workload_fail_on", "lb_workload_kubeconfig", "lb_workload_kube_context"}
 
 
 def _playbook(tmp_path: pathlib.Path, *args: str) -> subprocess.CompletedProcess:
@@ -56,7 +58,7 @@ def test_syntax_check(tmp_path):
 def test_survey_asks_for_every_scalar_option_of_both_roles(tmp_path):
     survey, dummy = _dump(tmp_path)
     questions = {question["variable"]: question for question in survey["spec"]}
-    assert list(questions) == [name for name in OPTIONS if name not in STRUCTURED]
+    assert list(questions) == [name for name in OPTIONS if name not in STRUCTURED | SITE_WIRED]
     assert STRUCTURED >= {"bgp_router_pools", "lb_workload_workloads", "lb_workload_cluster"}
     for name, question in questions.items():
         spec = OPTIONS[name]
@@ -65,10 +67,10 @@ def test_survey_asks_for_every_scalar_option_of_both_roles(tmp_path):
         if spec.get("choices"):
             assert question["choices"] == spec["choices"], name
     assert questions["bgp_router_asn"]["type"] == "integer" and questions["bgp_router_asn"]["required"] is True
-    apply = dict(questions["lb_workload_apply"])
-    assert apply.pop("question_description").startswith("Apply the objects to the cluster with server-side apply")
-    assert apply == {
-        "variable": "lb_workload_apply", "question_name": "lb_workload_apply", "required": False,
+    force = dict(questions["lb_workload_force_conflicts"])
+    assert force.pop("question_description")
+    assert force == {
+        "variable": "lb_workload_force_conflicts", "question_name": "lb_workload_force_conflicts", "required": False,
         "new_question": True, "type": "multiplechoice", "choices": ["true", "false"], "default": "false",
     }
     password = questions["bgp_router_password"]
@@ -78,9 +80,14 @@ def test_survey_asks_for_every_scalar_option_of_both_roles(tmp_path):
 def test_structured_options_as_textarea_when_asked(tmp_path):
     survey, dummy = _dump(tmp_path, "-e", "awx_survey_structured=textarea")
     questions = {question["variable"]: question for question in survey["spec"]}
-    assert list(questions) == list(OPTIONS)
-    assert {name for name, question in questions.items() if question["type"] == "textarea"} == STRUCTURED
-    assert json.loads(questions["lb_workload_fail_on"]["default"]) == ["error"]
+    assert list(questions) == [name for name in OPTIONS if name not in SITE_WIRED]
+    assert {name for name, question in questions.items() if question["type"] == "textarea"} == STRUCTURED - SITE_WIRED
+    assert json.loads(questions["lb_workload_remove"]["default"]) == []
+
+
+def test_site_wired_variables_are_asked_only_when_included(tmp_path):
+    survey, dummy = _dump(tmp_path, "-e", '{"awx_survey_include": ["lb_workload_apply", "bgp_router_bfd"]}')
+    assert [question["variable"] for question in survey["spec"]] == ["lb_workload_apply", "bgp_router_bfd"]
 
 
 def test_job_templates_site_verify_check(tmp_path):
