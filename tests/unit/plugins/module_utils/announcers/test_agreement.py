@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import pathlib
 
-import pytest
 import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster import ClusterInput
@@ -111,7 +110,7 @@ def test_policy_cases_agree(case):
     _from_rule_case(case)
 
 
-@pytest.mark.parametrize("case", REPORT_CASES + MODEL_CASES, ids=[c["id"] for c in REPORT_CASES + MODEL_CASES])
+@parametrize_cases(REPORT_CASES + MODEL_CASES)
 def test_report_and_model_cases_agree(case):
     compared = _from_objects_case(case)
     selectors = any(ad.get("service_selectors") for ad in case.get("l2_ads", []) + case.get("bgp_ads", []))

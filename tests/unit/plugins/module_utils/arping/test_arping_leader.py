@@ -5,17 +5,14 @@
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping import leader, prober
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping.leader import LeaderVerify, LeaderVerifyError
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.arping.arping_sim import SimSegment, ip_runner
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
-HERE = pathlib.Path(__file__).parent
-DATA = yaml.safe_load((HERE / "test_arping_leader.yaml").read_text())
+DATA = load_data(__file__)
 WALL0 = 1700000000.0
 IPUTILS_V = (0, "arping from iputils 20221126\nlibcap: yes, IDN: yes\n", "")
 HABETS_V = (1, "ARPing 2.23, by Thomas Habets <thomas@habets.se>\nusage: arping [ -0aAbdDeFpPqrRuUvzZ ]\n",
@@ -53,7 +50,7 @@ def _verify(params, segment=None, runner=None, find_binary=None, transports=None
     )
 
 
-@pytest.mark.parametrize("case", DATA["judge"], ids=[case["id"] for case in DATA["judge"]])
+@parametrize_cases(DATA["judge"])
 def test_judge(case):
     by_mac = leader.normalize_nodes(DATA["nodes"])[0]
     obs = prober.Observation(address="198.51.100.200", started=0.0, finished=0.06, probes=3,
@@ -63,7 +60,7 @@ def test_judge(case):
     assert result["status"] in leader.STATUSES
 
 
-@pytest.mark.parametrize("case", DATA["run"], ids=[case["id"] for case in DATA["run"]])
+@parametrize_cases(DATA["run"])
 def test_run(case):
     segment = SimSegment(case.get("vips", {}))
     verify = _verify(case["params"], segment)

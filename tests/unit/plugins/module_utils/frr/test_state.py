@@ -19,7 +19,7 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.frr.state import
     peer_state,
     route_state,
 )
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 HERE = pathlib.Path(__file__).parent
 CASES = load_data(__file__)
@@ -33,7 +33,7 @@ def _route(prefix: str, spec: dict) -> dict:
     return route_state(prefix, _load(spec["fixture"]), link_local_aliases(_load(spec.get("bgp"))))
 
 
-@pytest.mark.parametrize("case", CASES["peers"], ids=[c["id"] for c in CASES["peers"]])
+@parametrize_cases(CASES["peers"])
 def test_peer_state(case):
     neighbors = _load(case["fixture"])
     for address, expected in case["expect"].items():
@@ -42,14 +42,14 @@ def test_peer_state(case):
             assert state[key] == value, f"{address} {key}: {state[key]!r} != {value!r}"
 
 
-@pytest.mark.parametrize("case", CASES["routes"], ids=[c["id"] for c in CASES["routes"]])
+@parametrize_cases(CASES["routes"])
 def test_route_state(case):
     state = _route(case["prefix"], case)
     for key, value in case["expect"].items():
         assert state[key] == value, f"{key}: {state[key]!r} != {value!r}"
 
 
-@pytest.mark.parametrize("case", CASES["compare"], ids=[c["id"] for c in CASES["compare"]])
+@parametrize_cases(CASES["compare"])
 def test_compare(case):
     neighbors = _load(case["neighbors"])
     peers = {address: peer_state(address, neighbors) for address in case["peers"]}

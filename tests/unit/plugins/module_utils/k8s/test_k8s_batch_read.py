@@ -11,7 +11,7 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.k8s import batch
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, check_reads, metadata_only
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.k8s.dynamic_api_fake import FakeDynamicApi
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 DATA = load_data(__file__)
 
@@ -25,7 +25,7 @@ def _with_defaults(reads: list[dict]) -> list[dict]:
     return [{name: read.get(name, spec.get("default")) for name, spec in batch_read.READ_ARG_SPEC.items()} for read in reads]
 
 
-@pytest.mark.parametrize("case", DATA["cases"], ids=[c["id"] for c in DATA["cases"]])
+@parametrize_cases(DATA["cases"])
 def test_reads(case):
     api = FakeApi(case.get("page_size"))
     result = BatchRead(api).run(check_reads(_with_defaults(case["reads"])))

@@ -20,7 +20,7 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.node_labels 
     parse_managed,
 )
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.k8s.node_api_fake import FakeNodeApi
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 CASES = load_data(__file__)
 
@@ -31,7 +31,7 @@ def params(case_params: dict) -> dict:
             **case_params}
 
 
-@pytest.mark.parametrize("case", CASES["plan"], ids=[c["id"] for c in CASES["plan"]])
+@parametrize_cases(CASES["plan"])
 def test_plan(case):
     p = params(case["params"])
     api = FakeNodeApi(case["cluster"], p["ownership_annotation"])
@@ -68,7 +68,7 @@ def test_plan(case):
     assert again.run()["changed"] is False and len(api.patches) == before
 
 
-@pytest.mark.parametrize("case", CASES["validate"], ids=[c["id"] for c in CASES["validate"]])
+@parametrize_cases(CASES["validate"])
 def test_bad_input_fails_before_any_api_call(case):
     api = FakeNodeApi({"node1": {"labels": {}}, "cp1": {"labels": {}}})
     with pytest.raises(NodeLabelsError) as raised:

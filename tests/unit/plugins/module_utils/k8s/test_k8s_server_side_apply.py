@@ -22,7 +22,7 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.server_side_
     result_of,
 )
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.k8s.dynamic_api_fake import FakeApplyApi
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 DATA = load_data(__file__)
 
@@ -56,7 +56,7 @@ def stored_data(api: FakeApplyApi, label: str):
     return found[0]["data"] if found else None
 
 
-@pytest.mark.parametrize("case", DATA["cases"], ids=[c["id"] for c in DATA["cases"]])
+@parametrize_cases(DATA["cases"])
 def test_apply(case):
     api = fake_api()
     dry_run = case.get("dry_run", False)

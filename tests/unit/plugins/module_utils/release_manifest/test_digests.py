@@ -14,13 +14,13 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.helm import helm_values
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.options import OptionsError
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.transform import transform
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 CASES = load_data(__file__)
 VARIABLE = "metallb_install_manifest_sha256"
 
 
-@pytest.mark.parametrize("case", CASES["expected"], ids=[c["id"] for c in CASES["expected"]])
+@parametrize_cases(CASES["expected"])
 def test_expected(case):
     if "error" in case:
         with pytest.raises(D.DigestError) as err:
@@ -80,7 +80,7 @@ def release() -> list[dict]:
             workload("DaemonSet", "speaker", "quay.io/metallb/speaker:v0.16.1")]
 
 
-@pytest.mark.parametrize("case", CASES["pin"], ids=[c["id"] for c in CASES["pin"]])
+@parametrize_cases(CASES["pin"])
 def test_pin(case):
     options = {"image_digests": case["digests"], "image_registry": case["registry"]}
     if "error" in case:

@@ -9,12 +9,12 @@ import pytest
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.helm import helm_values
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.options import OptionsError
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 CASES = load_data(__file__)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+@parametrize_cases(CASES, id_key="name")
 def test_helm_values(case):
     assert helm_values(case["options"], case["flavour"]) == case["values"]
 

@@ -14,14 +14,14 @@ import yaml
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.readiness import pending
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.inventory import deletion_order, summary
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.transform import transform
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 HERE = pathlib.Path(__file__).parent
 CASES = load_data(__file__)
 MANIFEST = list(yaml.safe_load_all(load_data(__file__, "manifest", name="test_release_manifest_transform.yaml")))
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+@parametrize_cases(CASES, id_key="name")
 def test_pending(case):
     found = pending(case["resources"], case["kind"], case["names"])
     assert len(found) == len(case["pending"]), found

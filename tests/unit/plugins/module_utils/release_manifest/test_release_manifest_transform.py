@@ -12,7 +12,7 @@ import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.options import OptionsError, mirrored_image
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.transform import ManifestError, check_objects, transform
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 DATA = load_data(__file__)
 MANIFEST = list(yaml.safe_load_all(DATA["manifest"]))
@@ -34,7 +34,7 @@ def by_name(objects: list[dict]) -> dict:
     return {f"{obj['kind']} {obj['metadata']['name']}": obj for obj in objects}
 
 
-@pytest.mark.parametrize("case", DATA["cases"], ids=[c["name"] for c in DATA["cases"]])
+@parametrize_cases(DATA["cases"], id_key="name")
 def test_transform(case):
     original = copy.deepcopy(MANIFEST)
     objects = transform(MANIFEST, case["options"])
@@ -48,7 +48,7 @@ def test_transform(case):
             assert lookup(found[name], path) == want, f"{name} {path}"
 
 
-@pytest.mark.parametrize("case", DATA["errors"], ids=[c["name"] for c in DATA["errors"]])
+@parametrize_cases(DATA["errors"], id_key="name")
 def test_bad_options_name_the_variable(case):
     with pytest.raises(OptionsError) as raised:
         transform(MANIFEST, case["options"])
