@@ -161,6 +161,16 @@ def metallb_product() -> Product:
                    ["go.universe.tf/metallb/controller", "go.universe.tf/metallb/speaker"])
 
 
+def frr_k8s_product() -> Product:
+    """frr-k8s at the version MetalLB's go.mod requires (opt-in: `clusterctl build --frr-k8s`).
+    Binaries: frr-k8s-controller, metrics, status, statuscleaner (upstream's image names them
+    frr-k8s, frr-metrics, frr-status, statuscleaner); FRR itself is Debian's (frr_compat.py)."""
+    from . import frr_compat  # noqa: PLC0415 (frr_compat imports this module)
+    mod = frr_compat.FRR_K8S_MODULE
+    return Product("frr-k8s", mod, frr_compat.frr_k8s_version(),
+                   [f"{mod}/cmd/{c}" for c in ("frr-k8s-controller", "metrics", "status", "statuscleaner")])
+
+
 VERSION_RECORD = "version.json"
 
 
@@ -286,11 +296,12 @@ def build_product(prod: Product, gover: str) -> Path:
     return out
 
 
-def build_all(metallb: bool = False) -> dict[str, Path]:
+def build_all(metallb: bool = False, frr_k8s: bool = False) -> dict[str, Path]:
     """Build (or find cached) every product; returns {product name: bin dir}."""
     t = time.monotonic()
     gover = go_env()["GOVERSION"]
-    dirs = {p.name: build_product(p, gover) for p in products() + ([metallb_product()] if metallb else [])}
+    extra = ([metallb_product()] if metallb else []) + ([frr_k8s_product()] if frr_k8s else [])
+    dirs = {p.name: build_product(p, gover) for p in products() + extra}
     log(f"build: all binaries ready in {time.monotonic() - t:.1f} s (cache {cache_root()})")
     return dirs
 

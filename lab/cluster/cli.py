@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="build (or find cached) kube-*, etcd, kwok")
     b.add_argument("--metallb", action="store_true", help="also MetalLB's controller and speaker")
+    b.add_argument("--frr-k8s", action="store_true", help="also frr-k8s (the version MetalLB's go.mod pins)")
     default_name = os.environ.get("METALLB_LAB_NAME", "mlb")
     for cmd in ("up", "down", "status", "kubectl", "metallb", "datapath", "restart"):
         p = sub.add_parser(cmd)
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         if args.cmd == "build":
-            build.build_all(metallb=args.metallb)
+            build.build_all(metallb=args.metallb, frr_k8s=args.frr_k8s)
             return 0
         from . import control
         if args.cmd == "up":
