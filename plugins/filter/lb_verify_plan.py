@@ -67,7 +67,7 @@ EXAMPLES = r"""
     expected: "{{ plan.l2_expected }}"
   delegate_to: "{{ plan.client }}"
   become: true
-  when: plan.client | length > 0 and plan.l2_addresses | length > 0
+  when: plan.check_arp
 """
 
 RETURN = r"""
@@ -105,6 +105,15 @@ _value:
       description: The targets for lb_probe, one per VIP and TCP port.
       type: list
       elements: dict
+    check_arp:
+      description: Whether leader_verify has VIPs to check and a client to run on.
+      type: bool
+    check_bgp:
+      description: Whether bgp_verify has VIPs to check and a router to run on.
+      type: bool
+    check_datapath:
+      description: Whether lb_probe has targets and a client to run on (when the data path is to be checked at all).
+      type: bool
     notes:
       description: One sentence per check that cannot run, and why.
       type: list

@@ -184,7 +184,12 @@ def _pods(chart: Chart, service: dict, vip: str, reached: list[str], nodes: Node
         return
     for node in reached:
         if node in endpoints:
-            chart.link(node_id(node), pods(node), label("client IP kept", node))
+            # traffic through a node that should not have it (a second ARP responder, an extra next hop) fails with it
+            wrong = chart.classes.get(node_id(node)) == "fail" and counts.get(node, 0) > 0
+            box = pods(node)
+            if wrong:
+                chart.classes[box] = "fail"
+            chart.link(node_id(node), box, label("client IP kept", node), fail=wrong)
         else:
             dropped = chart.node(node_id(f"pods_{node}"), "no local pod: traffic dropped", cls="fail")
             chart.link(node_id(node), dropped, dashed=True, fail=True)

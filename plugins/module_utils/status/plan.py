@@ -106,6 +106,10 @@ def verify_plan(services: list[dict], hostvars=None, groups=None, client_host: s
         "bgp_prefixes": bgp_prefixes,
         "bgp_peers": sorted({hop for hops in bgp_prefixes.values() for hop in hops}, key=ipaddress.ip_address),
         "probe_targets": targets,
+        # which checks have something to check and somewhere to run
+        "check_arp": bool(client and l2_leaders),
+        "check_bgp": bool(router and bgp_prefixes),
+        "check_datapath": bool(client and targets),
         "notes": notes,
     }
 

@@ -229,12 +229,15 @@ def route_check(address: str, seen: dict | None, bgp: dict, peers: dict | None, 
     if present and not seen.get("installed", True):
         differ("not_installed", f"FRR selected the {seen.get('protocol') or ''} route but it is not in the kernel FIB: "
                                 "zebra could not install it (see zebra's log)")
-    if present and seen.get("protocol") not in (None, "bgp"):
-        differ("not_bgp", f"the router's route is {seen['protocol']}, not BGP: a route from outside MetalLB takes "
-                          "precedence over the nodes' announcements")
+    foreign = seen.get("protocol") if present and seen.get("protocol") not in (None, "bgp") else None
+    if foreign:
+        differ("not_bgp", f"the router's route is {foreign}, not BGP: a route from outside MetalLB takes precedence over "
+                          "the nodes' announcements")
     for hop in missing:
         reason, established = _peer_reason(hop, peers, nodes)
-        if established:
+        if established and foreign:
+            reason = f"its session is Established, but the {foreign} route wins over what it advertises"
+        elif established:
             reason = ("its session is Established, yet no route via it is installed: its speaker does not advertise the "
                       "VIP (yet), or the router's inbound prefix-list refuses the prefix (is it in the pools bgp_router "
                       "was given?)")
@@ -247,7 +250,9 @@ def route_check(address: str, seen: dict | None, bgp: dict, peers: dict | None, 
             differ("peer_down", f"{reason}; the route via it is still installed until the hold time runs out", hop)
     for hop in extra:
         node = nodes.by_address.get(hop)
-        if node:
+        if foreign:
+            why = f"the {foreign} route sends the VIP's traffic there"
+        elif node:
             why = (f"{node} advertises the VIP although MetalLB's view says it should not (a stale announcement: under "
                    "Local its pod just left, or its speaker lags: verify again), or a route from outside MetalLB")
         elif nodes.by_address:

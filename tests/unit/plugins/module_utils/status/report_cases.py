@@ -113,8 +113,8 @@ def _probe(report: dict, stray: str | None = None) -> list[dict]:
 
 def gallery() -> list[tuple[str, list[str]]]:
     """(name, chart lines) of every kind of chart the report draws: each case above, and each
-    Service unchecked, with a data path, with a Local data path answered from a node that
-    does not announce, in both modes at once, and with no mode at all."""
+    Service unchecked (in both modes at once, and with no mode at all too), and for each way
+    to the pods with a data path, and with answers from a node that does not announce."""
     charts = []
     for kind, case in every_case():
         merged, report, _module = run(case, kind)
@@ -124,8 +124,13 @@ def gallery() -> list[tuple[str, list[str]]]:
     both = dict(copy.deepcopy(DATA["services"]["l2_cluster"]), name="both-modes", modes=["layer2", "bgp"],
                 bgp=copy.deepcopy(DATA["services"]["bgp_cluster"]["bgp"]))
     nothing = dict(copy.deepcopy(DATA["services"]["l2_local"]), name="not-advertised", modes=[], layer2=None)
+    # the data path drawn for each way to the pods: Local, Cluster from one node, Cluster through the kube-proxy hub
+    with_datapath = ("l2_local", "l2_cluster", "bgp_cluster", "both_modes")
     for name, report in list(DATA["services"].items()) + [("both_modes", both), ("not_advertised", nothing)]:
-        for variant, datapath in (("unchecked", None), ("datapath", _probe(report)), ("stray", _probe(report, "node3"))):
+        variants = [("unchecked", None)]
+        if name in with_datapath:
+            variants += [("datapath", _probe(report)), ("stray", _probe(report, "node3"))]
+        for variant, datapath in variants:
             (merged,) = merge_checks([copy.deepcopy(report)], None, None, datapath, nodes=nodes)
             charts.append((f"service-{name}-{variant}", flowchart(merged, nodes)))
     return charts

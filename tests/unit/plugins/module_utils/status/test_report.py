@@ -165,6 +165,29 @@ def test_datapath_problems_count_and_are_reported_with_the_shares_on_the_edges()
     assert '-.->|"answered 6/30, node does not announce"| n_pods_node1' in text and "class n_pods_node1 fail" in text
 
 
+def _failing_links(lines: list[str]) -> list[str]:
+    """The links ``linkStyle`` styles as failing, by their index among the chart's links."""
+    links = [line for line in lines if re.search(r" (-->|-\.->)", line)]
+    styled = next((line.split()[1] for line in lines if line.startswith("  linkStyle ")), "")
+    return [links[int(index)] for index in styled.split(",") if index]
+
+
+def test_local_traffic_through_a_second_responder_is_drawn_failing():
+    """The client's ARP cache took the rogue responder's MAC: every request went to its pods."""
+    case = next(c for c in DATA["arp"] if c["id"] == "duplicate_a_second_candidate_answers_besides_metallbs_only_leader")
+    service = report_cases.service(case)
+    plan = report_cases.plan_for([service])
+    nodes = Nodes(plan["node_macs"], plan["node_addresses"])
+    probe = {"address": "198.51.100.210", "port": 80, "requests": 30, "answered": 30, "by_pod": {}, "sources": {},
+             "by_node": {"node1": 30}, "client_ip_preserved": True, "problems": ["pods on node1 answered, which do not announce"]}
+    (merged,) = merge_checks([service], report_cases.leader_verify(plan, case["replies"]), None, [probe], nodes=nodes)
+    lines = flowchart(merged, nodes)
+    assert _failing_links(lines) == ['  n_vip_demo_web_local -->|"answers ARP too"| n_node1',
+                                     '  n_node1 -->|"client IP kept 30/30"| n_pods_node1']
+    assert "n_pods_node1" in next(line for line in lines if line.endswith(" fail") and line.startswith("  class "))
+    assert '  n_node2 -->|"client IP kept 0/30"| n_pods_node2' in lines
+
+
 def test_cluster_shares_on_the_edges_from_one_leader():
     service = copy.deepcopy(DATA["services"]["l2_cluster"])
     probe = {"address": "198.51.100.220", "port": 80, "requests": 30, "answered": 30, "by_pod": {}, "sources": {},
@@ -205,3 +228,14 @@ def test_report_says_what_metallb_did_last(mode, section, lines):
     text = render_markdown(merge_checks([service], None, None)).splitlines()
     for line in lines:
         assert line in text
+
+
+def test_every_chart_styles_only_what_it_draws():
+    """linkStyle indices within the chart's links, classes only on declared nodes (Mermaid would refuse
+    or silently misplace them); tests/integration/test_report_mermaid.py renders the same charts."""
+    for name, lines in report_cases.gallery():
+        declared = {m.group(1) for line in lines if (m := re.match(r"  (\w+)[\[({]", line))}
+        assert len(_failing_links(lines)) == len(set(_failing_links(lines))), name
+        for line in lines:
+            if line.startswith("  class "):
+                assert set(line.split()[1].split(",")) <= declared, (name, line)
