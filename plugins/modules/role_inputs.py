@@ -13,9 +13,9 @@ author: baremetal.metallb maintainers (@baremetal-ansible)
 description:
   - Reads the options of the calling role's C(meta/argument_specs.yml) entry point (or O(argument_spec)), takes
     each option's variable as the task sees it, and validates B(and converts) them with ansible's
-    C(ArgumentSpecValidator): types, choices, required options, defaults, sub-options.
+    C(ArgumentSpecValidator) (types, choices, required options, defaults, sub-options).
   - Returns every option's value, converted, under the option's name without the role's prefix
-    (C(bgp_router_bfd) is returned as C(bfd)); the role registers the result (C(register: _bgp_router_opts), a name ansible-lint accepts in a role) and
+    (C(bgp_router_bfd) is returned as C(bfd)); the role registers the result (C(register) as V(_bgp_router_opts), a name ansible-lint accepts in a role) and
     reads C(_bgp_router_opts.bfd) instead of C(bgp_router_bfd).
   - Why. Ansible checks role variables against the argument spec but does not convert them, so a role that
     reads its variables directly acts on the raw value. An AWX survey sends every answer as a string; V("false")
