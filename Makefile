@@ -106,7 +106,7 @@ validate: setup collection
 
 # ---------------------------------------------------------------- tests
 .PHONY: test
-test: setup collection lint sanity units integration molecule
+test: setup collection docs-lint lint sanity units integration molecule
 	@echo "make test: all suites passed"
 
 .PHONY: lint
@@ -123,6 +123,16 @@ test-tree: collection
 	rm -rf $(TEST_ROOT) && mkdir -p $(TEST_ROOT)/ansible_collections/baremetal $(TEST_ROOT)/ansible_collections/kubernetes
 	cp -a $(COLL_DIR) $(TEST_COLL)
 	cp -a $(COLL_ROOT)/ansible_collections/kubernetes/core $(TEST_ROOT)/ansible_collections/kubernetes/core
+
+# The collection's documentation as Ansible's own collections lint theirs (antsibull-docs): every plugin's
+# and role's DOCUMENTATION/EXAMPLES/RETURN and meta/argument_specs.yml against the schema, their markup,
+# and every reference to a plugin, option or return value of this collection, ansible.builtin or
+# kubernetes.core (its dependency); a reference to any other collection is refused, since users need
+# not have it. On the copy of the installed collection, like sanity.
+.PHONY: docs-lint
+docs-lint: setup test-tree
+	cd $(TEST_COLL) && ANSIBLE_COLLECTIONS_PATH=$(TEST_ROOT) antsibull-docs lint-collection-docs --plugin-docs \
+	  --validate-collection-refs dependent --disallow-unknown-collection-refs .
 
 .PHONY: sanity
 sanity: setup test-tree
