@@ -22,16 +22,16 @@ RUNS = {case["id"]: case for case in load_data(__file__, name="test_arping_parse
 VIP = "198.51.100.240"
 BINDING = SimpleNamespace(address=VIP, interface="eth0", source="198.51.100.100", mac="02:00:c6:33:64:64")
 # Replays a recorded run: its output up to the summary, then (stopped: on SIGINT) the rest and its exit code.
+# (The handler only notes the signal: writing from it could interrupt the write of the head.)
 REPLAY = """#!{python}
 import json, signal, sys, time
 run = json.load(open(sys.argv[0] + ".json"))
-def finish(*_):
-    sys.stdout.write(run["tail"]); sys.stderr.write(run["stderr"]); sys.stdout.flush(); sys.exit(run["rc"])
-signal.signal(signal.SIGINT, finish)
+interrupted = []
+signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
 sys.stdout.write(run["head"]); sys.stdout.flush()
-while run["stopped"]:
+while run["stopped"] and not interrupted:
     time.sleep(0.01)
-finish()
+sys.stdout.write(run["tail"]); sys.stderr.write(run["stderr"]); sys.stdout.flush(); sys.exit(run["rc"])
 """
 
 
