@@ -150,9 +150,15 @@ dev-units: setup $(BUILD)/dev/ansible_collections/baremetal/metallb
 $(BUILD)/dev/ansible_collections/baremetal/metallb:
 	mkdir -p $(dir $@) && ln -sfn $(CURDIR) $@
 
-.PHONY: integration
-integration: setup collection lab-build $(STAMPS)/helm $(STAMPS)/mermaid
-	pytest -p no:cacheprovider tests/integration
+# The tests that need no lab (tests/integration/conftest.py: NO_LAB) first, without lab-build.
+.PHONY: integration integration-no-lab integration-lab
+integration: integration-no-lab integration-lab
+
+integration-no-lab: setup collection $(STAMPS)/helm $(STAMPS)/mermaid
+	pytest -p no:cacheprovider -m no_lab tests/integration
+
+integration-lab: setup collection lab-build $(STAMPS)/helm $(STAMPS)/mermaid
+	pytest -p no:cacheprovider -m "not no_lab" tests/integration
 
 # ---------------------------------------------------------------- lab
 # The network-namespace lab (see lab/README.md). Root only.

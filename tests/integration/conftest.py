@@ -31,6 +31,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lab"))
 
 from metallb_lab.client import LabClient, run_playbook, unique_name  # noqa: E402
 
+# Test modules that need no lab: no network namespaces and nothing `make lab-build` makes.
+# `make integration` runs them first (`make integration-no-lab`: `-m no_lab`, without lab-build),
+# then the rest (`-m "not no_lab"`). A listed module that asks for a lab fixture is a usage error.
+NO_LAB = {
+    "test_awx_configure.py", "test_docs.py", "test_execution_environment.py", "test_input_first.py",
+    "test_lb_workload_render.py", "test_pool_validate.py", "test_render_playbook.py", "test_report_mermaid.py",
+    "cluster/test_supervisor_logic.py",
+}
+LAB_FIXTURES = {"lab", "kube_lab"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "no_lab: needs no lab and nothing lab-build makes (conftest.NO_LAB)")
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if Path(item.path).resolve().relative_to(here).as_posix() not in NO_LAB:
+            continue
+        used = sorted(LAB_FIXTURES & set(item.fixturenames))
+        if used:
+            raise pytest.UsageError(f"{item.nodeid} uses {', '.join(used)} but its module is in conftest.NO_LAB")
+        item.add_marker(pytest.mark.no_lab)
+
 
 @pytest.fixture(scope="session")
 def lab():
