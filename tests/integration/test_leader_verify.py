@@ -1,7 +1,7 @@
 # Copyright: baremetal.metallb contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""leader_verify on the lab segment: real ARP between network namespaces.
+"""leader_verify on the lab segment: real ARP and NDP between network namespaces.
 
 The session lab (conftest ``lab``) gets VIPs on its nodes' segment interface; the module
 runs on the client host through ansible-playbook (conftest ``ansible_playbook``: shipped
@@ -38,6 +38,14 @@ PROBERS = {
     "habets": {"lv_prober": "habets", "lv_arping_path": str(HABETS)},
 }
 CHANGE_VIP = {"raw": "198.51.100.240", "iputils": "198.51.100.241", "habets": "198.51.100.242"}
+# IPv6 (NDP) on the segment's 2001:db8:100::/64: the same cases, with the raw prober and ndisc6.
+STATIC6 = {
+    "2001:db8:100::201": ["node1"],
+    "2001:db8:100::203": ["node1", "node2"],
+    "2001:db8:100::205": ["node3"],
+}
+PROBERS6 = {"raw": {"lv_prober": "raw"}, "ndisc6": {"lv_prober": "ndisc6"}}
+CHANGE_VIP6 = "2001:db8:100::240"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +53,7 @@ def l2(lab):
     """The session lab with the steady-state VIPs in place; they are removed afterwards."""
     placed = []
     try:
-        for address, holders in STATIC.items():
+        for address, holders in {**STATIC, **STATIC6}.items():
             for host in holders:
                 lab.vip(host, "add", address)
                 placed.append((host, address))
@@ -116,18 +124,20 @@ def test_nobody_is_no_reply_within_the_timeout(static):
     assert "198.51.100.202: no reply to" in nobody["msg"] and "within 0.5s on eth0" in nobody["msg"]
 
 
-def test_two_holders_are_a_duplicate_naming_both(macs, static):
-    results = static[1]
-    two = results["two"]
-    assert two["failed"] is True and two["failed_addresses"] == ["198.51.100.203"]
-    result = two["addresses"]["198.51.100.203"]
+def _assert_node1_and_node2_both_answer(two: dict, vip: str, macs: dict) -> None:
+    assert two["failed"] is True and two["failed_addresses"] == [vip]
+    result = two["addresses"][vip]
     assert result["status"] == "duplicate" and result["leader"] is None
     assert sorted((r["node"], r["mac"]) for r in result["responders"]) == [
         ("node1", macs["node1"]), ("node2", macs["node2"]),
     ]
-    # Both answer every broadcast probe, not just the first.
+    # Both answer every probe (a broadcast, or a solicitation to the solicited-node group), not just the first.
     assert all(r["replies"] >= 2 for r in result["responders"])
     assert f"{macs['node1']} (node1)" in two["msg"] and f"{macs['node2']} (node2)" in two["msg"]
+
+
+def test_two_holders_are_a_duplicate_naming_both(macs, static):
+    _assert_node1_and_node2_both_answer(static[1]["two"], "198.51.100.203", macs)
 
 
 def test_wrong_expectation_is_unexpected_leader(macs, static):
@@ -180,13 +190,20 @@ def test_without_root_auto_falls_back_to_iputils(l2, ansible_playbook, tmp_path)
     assert "become: true" in raw["msg"]
 
 
-@pytest.mark.parametrize("prober", list(PROBERS))
-def test_wait_for_change_sees_the_move(lab, ansible_playbook, tmp_path, prober):
-    vip = CHANGE_VIP[prober]
+CHANGES = {
+    **{prober: (vip, PROBERS[prober]) for prober, vip in CHANGE_VIP.items()},
+    # ndisc6 is in the same wait loop (prober.probe) as raw; one IPv6 move is enough lab time.
+    "raw-ipv6": (CHANGE_VIP6, PROBERS6["raw"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CHANGES))
+def test_wait_for_change_sees_the_move(lab, ansible_playbook, tmp_path, case):
+    vip, prober = CHANGES[case]
     lab.vip("node1", "add", vip)
     try:
         results = _playbook(ansible_playbook, lab, "change", tmp_path, lv_vip=vip, lv_lab=lab.name, lv_labctl=LABCTL,
-                            **PROBERS[prober])
+                            **prober)
     finally:
         for host in ("node1", "node2"):
             lab.labctl("vip", host, "del", vip, check=False)
@@ -203,3 +220,61 @@ def test_wait_for_change_sees_the_move(lab, ansible_playbook, tmp_path, prober):
     assert change["detected_at"] >= results["move_started"]
     assert change["gap_ms"] is not None and change["gap_ms"] >= 0
     assert change["detected_ms"] > 0 and change["polls"] > 1
+
+
+# ---------------------------------------------------------------- IPv6 (NDP)
+
+@pytest.fixture(scope="module")
+def ipv6_runs(l2, ansible_playbook, tmp_path_factory):
+    """The IPv6 playbook: every check with the raw prober and with ndisc6, in one run."""
+    return _playbook(ansible_playbook, l2, "ipv6", tmp_path_factory.mktemp("ipv6"))
+
+
+@pytest.fixture(params=list(PROBERS6))
+def static6(request, ipv6_runs):
+    """(prober, {check: that prober's result})."""
+    return request.param, {check: next(r for r in runs if r["item"] == request.param) for check, runs in ipv6_runs.items()}
+
+
+def test_ipv6_one_holder_is_ok_with_its_name(macs, static6):
+    prober, results = static6
+    one = results["one"]
+    assert one["failed"] is False and one["prober"] == prober
+    result = one["addresses"]["2001:db8:100::201"]
+    assert result["status"] == "ok" and result["leader"] == "node1" and result["mac"] == macs["node1"]
+    assert [r["mac"] for r in result["responders"]] == [macs["node1"]]
+    assert result["probes"] == 3 and result["answered"] == 3
+    # Probed from the client's global address on the segment, not its link-local one.
+    assert result["interface"] == "eth0" and result["source"] == "2001:db8:100::100"
+    if prober == "raw":
+        assert result["rtt_ms"] is not None and result["rtt_ms"] > 0
+    else:
+        assert one["ndisc6"]["path"].endswith("/ndisc6") and one["ndisc6"]["version"]
+
+
+def test_ipv6_nobody_is_no_reply_within_the_timeout(static6):
+    prober, results = static6
+    nobody = results["nobody"]
+    assert nobody["failed"] is True
+    result = nobody["addresses"]["2001:db8:100::202"]
+    assert result["status"] == "no_reply" and result["responders"] == []
+    slack = 30 if prober == "raw" else 300
+    assert 0.5 * 1000 * 2 / 3 <= result["elapsed_ms"] <= 500 + slack
+    assert "2001:db8:100::202: no reply to 3 neighbor solicitation(s) within 0.5s on eth0" in nobody["msg"]
+
+
+def test_ipv6_two_holders_are_a_duplicate_naming_both(macs, static6):
+    _assert_node1_and_node2_both_answer(static6[1]["two"], "2001:db8:100::203", macs)
+
+
+def test_ipv6_and_ipv4_in_one_run(macs, static6):
+    prober, results = static6
+    mixed = results["mixed"]
+    assert mixed["failed"] is True and mixed["failed_addresses"] == ["2001:db8:100::205"]
+    addresses = mixed["addresses"]
+    assert addresses["198.51.100.201"]["leader"] == "node1" and addresses["198.51.100.201"]["source"] == "198.51.100.100"
+    assert addresses["2001:db8:100::201"]["leader"] == "node1"
+    assert addresses["2001:db8:100::205"]["status"] == "unexpected_leader" and addresses["2001:db8:100::205"]["leader"] == "node3"
+    # ndisc6 probes no IPv4: an arping does those in the same run.
+    assert mixed["prober"] == ("raw" if prober == "raw" else "iputils+ndisc6")
+
