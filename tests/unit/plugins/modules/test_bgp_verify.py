@@ -29,7 +29,7 @@ def test_case(capsys, monkeypatch, case):
         return 0, (FIXTURES / name).read_text(), ""
 
     monkeypatch.setattr(AnsibleModule, "run_command", run_command)
-    code, result, _ = RUN(capsys, dict(case["args"], vtysh_path="/usr/bin/vtysh"))
+    code, result, dummy = RUN(capsys, dict(case["args"], vtysh_path="/usr/bin/vtysh"))
     expect = case["expect"]
     assert_expected(code, result, expect)
     assert result.get("changed", False) is False  # read-only, whatever happens

@@ -41,7 +41,7 @@ def test_case(capsys, monkeypatch, tmp_path, case):
 
     monkeypatch.setattr(AnsibleModule, "run_command", run_command)
     monkeypatch.setattr(AnsibleModule, "get_bin_path", lambda self, name, *a, **k: f"/usr/bin/{name}" if name in case["binaries"] else None)
-    code, result, _ = run(capsys, args)
+    code, result, dummy = run(capsys, args)
     expect = case["expect"]
     assert_expected(code, result, expect)
     # a read-only module: it asks the package tool and vtysh, and nothing else

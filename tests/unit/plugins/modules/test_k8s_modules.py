@@ -63,7 +63,7 @@ def test_missing_kubernetes_library(capsys, monkeypatch, name):
     cluster = Cluster(monkeypatch)
     monkeypatch.setattr(MODULES[name], "HAS_KUBERNETES", False)
     args = next(case["args"] for case in DATA["cases"] if case["module"] == name)
-    code, result, _ = RUN[name](capsys, args)
+    code, result, dummy = RUN[name](capsys, args)
     assert code == 1 and "kubernetes" in result["msg"] and not cluster.clients
 
 
@@ -74,5 +74,5 @@ def test_client_error_is_the_message(capsys, monkeypatch, name):
 
     monkeypatch.setattr(MODULES[name].K8sClient, "from_params", classmethod(refuse))
     args = next(case["args"] for case in DATA["cases"] if case["module"] == name)
-    code, result, _ = RUN[name](capsys, args)
+    code, result, dummy = RUN[name](capsys, args)
     assert code == 1 and result["msg"] == "kubeconfig: no such context 'lab'"

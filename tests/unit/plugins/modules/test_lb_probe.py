@@ -30,7 +30,7 @@ def test_case(capsys, monkeypatch, case):
         return echo_probe.probe(address, port, count, timeout, path, connect=FakeConnection(itertools.cycle(answers)))
 
     monkeypatch.setattr(lb_probe, "probe", probe)
-    code, result, _ = run(capsys, case["args"])
+    code, result, dummy = run(capsys, case["args"])
     expect = case["expect"]
     assert_expected(code, result, expect)
     assert result.get("changed", False) is False

@@ -41,7 +41,7 @@ class Cluster:
 @parametrize_cases(CASES)
 def test_case(capsys, monkeypatch, case):
     cluster = Cluster(monkeypatch, reports._objects(CLUSTERS[case["cluster"]]))
-    code, result, _ = run(capsys, case["args"])
+    code, result, dummy = run(capsys, case["args"])
     expect = case["expect"]
     assert_expected(code, result, expect)
     assert result["changed"] is False
@@ -55,12 +55,12 @@ def test_case(capsys, monkeypatch, case):
 
 def test_api_error_is_the_message(capsys, monkeypatch):
     Cluster(monkeypatch, error=K8sError("reading Services: HTTP 403: forbidden"))
-    code, result, _ = run(capsys, {})
+    code, result, dummy = run(capsys, {})
     assert code == 1 and result["msg"] == "reading Services: HTTP 403: forbidden"
 
 
 def test_missing_kubernetes_library(capsys, monkeypatch):
     cluster = Cluster(monkeypatch)
     monkeypatch.setattr(lb_status, "HAS_KUBERNETES", False)
-    code, result, _ = run(capsys, {})
+    code, result, dummy = run(capsys, {})
     assert code == 1 and "kubernetes" in result["msg"] and cluster.reads == []

@@ -49,7 +49,7 @@ run = ModuleRunner(leader_verify)
 def test_ok_is_never_changed_and_check_mode_is_the_same(capsys, segment):
     for check in (False, True):
         code, result = run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES,
-                                     "expected": {"198.51.100.200": "node1"}, "_ansible_check_mode": check})[:2]
+                                    "expected": {"198.51.100.200": "node1"}, "_ansible_check_mode": check})[:2]
         assert code == 0, result["msg"]
         assert result["changed"] is False
         assert result["addresses"]["198.51.100.200"]["leader"] == "node1"
@@ -130,7 +130,7 @@ def test_expected_node_from_metallb(capsys, segment, monkeypatch):
 def test_service_default_namespace_and_event_source(capsys, segment, monkeypatch):
     calls = _fake_lookup(monkeypatch, L2Leader(node="node1", source="event", ingress_ips=["198.51.100.200"]))
     code, result = run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES, "service": {"name": "web"},
-                                 "metallb_namespace": "lb"})[:2]
+                                "metallb_namespace": "lb"})[:2]
     assert code == 0, result["msg"]
     assert result["expected_source"] == "event"
     assert calls[1] == ("web", "default", "lb")
@@ -156,7 +156,7 @@ def test_service_without_ip(capsys, segment, monkeypatch):
 def test_api_error_is_the_message(capsys, segment, monkeypatch):
     _fake_lookup(monkeypatch, error=K8sError("service: there is no Service default/web", status=404))
     code, result = run(capsys, {"addresses": ["198.51.100.200"], "nodes": NODES, "service": {"name": "web"},
-                                 "kubeconfig": KUBECONFIG})[:2]
+                                "kubeconfig": KUBECONFIG})[:2]
     assert code == 1
     assert result["msg"] == "service: there is no Service default/web"
 

@@ -18,7 +18,7 @@ run = ModuleRunner(metallb_config_objects)
 
 def test_objects_without_the_password(capsys):
     code, result, out = run(capsys, {"pools": [{"name": "p", "addresses": ["203.0.113.0/28"]}], "bgp_peers": [PEER],
-                                      "variable_prefix": "metallb_config_"})
+                                     "variable_prefix": "metallb_config_"})
     assert code == 0 and result["changed"] is False
     assert [o["kind"] for o in result["objects"]] == ["IPAddressPool", "BGPPeer"]
     assert result["secret_names"] == ["r-bgp-password"]
@@ -34,7 +34,7 @@ def test_secrets_output_has_only_the_secrets(capsys):
 
 def test_invalid_input_fails_naming_the_variable_and_not_the_password(capsys):
     code, result, out = run(capsys, {"bgp_peers": [dict(PEER, peer_asn=4294967296, password_secret="x")],
-                                      "variable_prefix": "metallb_config_"})
+                                     "variable_prefix": "metallb_config_"})
     assert code == 1 and result["failed"] is True
     assert "metallb_config_bgp_peers[0].peer_asn: 4294967296 is not a valid ASN (1-4294967295)" in result["errors"]
     assert "Pw-in-unit-test" not in out

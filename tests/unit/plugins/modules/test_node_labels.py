@@ -56,7 +56,7 @@ def test_bad_key_fails_naming_the_variable_before_the_client_is_built(capsys, mo
         raise AssertionError("the client must not be built for invalid input")
     monkeypatch.setattr(node_labels.K8sClient, "from_params", classmethod(no_client))
     code, result, out = run(capsys, {**SEEDS, "common_labels": {"node role": "edge"},
-                                      "variable_names": {"common_labels": "edge_nodes_label"}})
+                                     "variable_names": {"common_labels": "edge_nodes_label"}})
     assert code == 1
     assert "edge_nodes_label: the label key 'node role'" in result["msg"]
     assert result["errors"] and TOKEN not in out

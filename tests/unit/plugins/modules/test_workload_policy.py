@@ -26,7 +26,7 @@ run = ModuleRunner(workload_policy)
 
 
 def test_findings_are_reported_and_never_changed(capsys):
-    code, result, _ = run(capsys, {"workloads": [WEB], "pools": POOLS, "cluster": CLUSTER, "_ansible_check_mode": True})
+    code, result, dummy = run(capsys, {"workloads": [WEB], "pools": POOLS, "cluster": CLUSTER, "_ansible_check_mode": True})
     assert code == 0
     assert result["changed"] is False
     assert [f["rule"] for f in result["findings"]] == ["l2_local_fewer_replicas_than_nodes"]
@@ -38,7 +38,7 @@ def test_findings_are_reported_and_never_changed(capsys):
 
 
 def test_fail_on_makes_findings_fatal(capsys):
-    code, result, _ = run(capsys, {"workloads": [WEB], "pools": POOLS, "cluster": CLUSTER, "fail_on": ["warning"]})
+    code, result, dummy = run(capsys, {"workloads": [WEB], "pools": POOLS, "cluster": CLUSTER, "fail_on": ["warning"]})
     assert code == 1
     assert result["failed"] is True
     assert [f["rule"] for f in result["fatal"]] == ["l2_local_fewer_replicas_than_nodes"]
@@ -47,7 +47,7 @@ def test_fail_on_makes_findings_fatal(capsys):
 
 def test_invalid_input_fails_with_every_problem(capsys):
     bad = dict(WEB, replicas=-1, ports=[{"port": 70000}])
-    code, result, _ = run(capsys, {"workloads": [bad, bad], "pools": POOLS})
+    code, result, dummy = run(capsys, {"workloads": [bad, bad], "pools": POOLS})
     assert code == 1
     assert sorted(e["code"] for e in result["errors"]) == ["duplicate_name", "invalid_port", "invalid_port", "negative_replicas", "negative_replicas"]
     assert result["findings"] == []
@@ -55,11 +55,9 @@ def test_invalid_input_fails_with_every_problem(capsys):
 
 
 def test_unknown_policy_value_is_refused_by_the_argument_spec(capsys):
-    code, result, _ = run(capsys, {"workloads": [dict(WEB, external_traffic_policy="local")]})
+    code, result, dummy = run(capsys, {"workloads": [dict(WEB, external_traffic_policy="local")]})
     assert code == 1
     assert "external_traffic_policy" in result["msg"] and "Cluster, Local" in result["msg"]
-
-
 
 
 def test_examples_and_return_parse():
