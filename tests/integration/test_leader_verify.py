@@ -277,4 +277,3 @@ def test_ipv6_and_ipv4_in_one_run(macs, static6):
     assert addresses["2001:db8:100::205"]["status"] == "unexpected_leader" and addresses["2001:db8:100::205"]["leader"] == "node3"
     # ndisc6 probes no IPv4: an arping does those in the same run.
     assert mixed["prober"] == ("raw" if prober == "raw" else "iputils+ndisc6")
-
