@@ -27,12 +27,11 @@ import json
 import os
 from pathlib import Path
 
+import ansible_runner  # test-requirements.txt: AWX runs jobs through it
 import pytest
 import yaml
 
-ansible_runner = pytest.importorskip("ansible_runner")
-
-from metallb_lab.client import ansible_env, run_playbook  # noqa: E402
+from metallb_lab.client import ansible_env, run_playbook
 
 REPO = Path(__file__).resolve().parents[2]
 DESIRED = REPO / "inventories" / "lab" / "metallb.yml"

@@ -107,6 +107,8 @@ CASES = [
     ("metallb_install", {"metallb_install_wait": "perhaps"}, ["metallb_install_wait"]),
     ("metallb_config", {"metallb_config_pools": [{"name": "lan-vips", "addresses": ["198.51.100.5/24"]}]},
      ["metallb_config_pools", "198.51.100.5/24"]),
+    ("metallb_config", {"metallb_config_prune": "sometimes"}, ["metallb_config_prune"]),
+    ("lb_verify", {"lb_verify_bgp_timeout": "soon"}, ["lb_verify_bgp_timeout"]),
 ]
 
 
@@ -151,7 +153,7 @@ def test_site_validate_tag_alone_is_clean_for_the_lab_inventory(unreachable):
     # Nothing reached the cluster or the router; every role's input was checked.
     assert run.rc == 0, run
     assert "UNREACHABLE" not in run.stdout
-    for role in ("bgp_router", "metallb_install", "metallb_config", "edge_nodes", "lb_workload"):
+    for role in ("bgp_router", "metallb_install", "metallb_config", "edge_nodes", "lb_workload", "lb_verify"):
         assert f"baremetal.metallb.{role} : Validate and convert the inputs" in run.stdout, role
 
 
