@@ -169,3 +169,16 @@ def test_site_validate_tag_catches_a_bad_port_and_a_bad_router_option_in_one_run
     # the stage ran nothing else: no play after it started
     assert "Install and configure MetalLB" not in run.stdout and "Configure the upstream router" not in run.stdout
     assert json.dumps(run.stdout).count("fatal:") >= 2
+
+
+def test_no_secret_in_verbose_output_of_the_checks(unreachable):
+    """role_inputs returns the converted passwords for the role to use: never displayed, even with -vvv."""
+    secrets = ("Glob-S3cret-abc", "Nbr-S3cret-xyz")
+    run = run_playbook(PLAYBOOK, unreachable["inventory"],
+                       {**role_vars("bgp_router", unreachable["kubeconfig"]), "input_first_role": "bgp_router",
+                        "input_first_hosts": "routers", "bgp_router_password": secrets[0], "bgp_router_hold_time": 2,
+                        "bgp_router_neighbors": [{"address": "198.51.100.11", "password": secrets[1]}]},
+                       expect_failure=True, timeout=300, args=("-vvv",))
+    assert "Validate and convert the inputs" in run.stdout and "bgp_router_hold_time is 2" in run.stdout
+    for secret in secrets:
+        assert secret not in run.stdout + run.stderr
