@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.arping import leader, prober
+from ansible_collections.baremetal.metallb.plugins.module_utils.arping import leader, netinfo, prober, tools
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping.leader import LeaderVerify, LeaderVerifyError
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.arping.arping_sim import SimSegment, ip_runner
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
@@ -190,3 +192,89 @@ def test_a_tool_that_never_got_to_probe_asks_for_more_time():
     segment = Void({"198.51.100.200": []})
     with pytest.raises(LeaderVerifyError, match="timeout: 0.01s was too short for sim to send a single probe"):
         _verify({"addresses": ["198.51.100.200"], "timeout": 0.01, "reply_window": 0.0}, segment).run()
+
+
+# ---------------------------------------------------------------- IPv6 VIPs and the tool probers
+
+NDISC6_V = (0, "ndisc6: IPv6 Neighbor/Router Discovery userland tool 1.0.5 ($Rev$)\nWritten by Remi Denis-Courmont\n", "")
+
+
+def _tools_runner(answers: dict):
+    """``ip`` as recorded, and ``<tool> -V`` answered per tool name."""
+    ip = ip_runner()
+
+    def run(argv, data=None):
+        name = argv[0].rsplit("/", 1)[-1]
+        return answers[name] if name in answers else ip(argv, data)
+
+    return run
+
+
+MIXED = {
+    "198.51.100.200": [{"mac": "02:00:c6:33:64:0b", "delay_ms": 1}],
+    "2001:db8:100::240": [{"mac": "02:00:c6:33:64:0c", "delay_ms": 1}],
+}
+
+
+def test_arping_prober_probes_the_ipv6_vips_with_ndisc6():
+    tool, made = SimSegment(MIXED), []
+    tool.name = "iputils+ndisc6"
+
+    def factory(settings, path, ndisc6=None):
+        made.append((path, ndisc6))
+        return tool
+
+    verify = _verify(
+        {"addresses": ["198.51.100.200", "2001:db8:100::240"], "nodes": DATA["nodes"], "prober": "iputils"},
+        segment=tool, runner=_tools_runner({"arping": IPUTILS_V, "ndisc6": NDISC6_V}),
+        find_binary=lambda name: f"/usr/bin/{name}", transports={"iputils": factory},
+    )
+    result = verify.run()
+    assert made == [("/usr/bin/arping", "/usr/bin/ndisc6")]
+    assert result["ndisc6"] == {"path": "/usr/bin/ndisc6", "version": "1.0.5"}
+    assert result["arping"]["flavor"] == "iputils"
+    assert result["addresses"]["2001:db8:100::240"]["leader"] == "node2"
+    assert result["addresses"]["2001:db8:100::240"]["source"] == "2001:db8:100::100"
+
+
+def test_auto_falls_back_to_ndisc6_for_ipv6_vips():
+    tool = SimSegment(MIXED)
+    tool.name = "ndisc6"
+    verify = _verify(
+        {"addresses": ["2001:db8:100::240"], "nodes": DATA["nodes"]},
+        segment=tool, runner=_tools_runner({"ndisc6": NDISC6_V}), find_binary=lambda name: f"/usr/bin/{name}",
+        transports={"raw": lambda settings, path: _NoRawSocket({}), "ndisc6": lambda settings, path: tool},
+    )
+    result = verify.run()
+    assert "arping" not in result and result["ndisc6"]["path"] == "/usr/bin/ndisc6"
+    assert verify.warnings and "probing with ndisc6 /usr/bin/ndisc6 instead" in verify.warnings[0]
+
+
+@pytest.mark.parametrize("find, answers, error", [
+    (lambda name: None if name == "ndisc6" else f"/usr/bin/{name}", {"arping": IPUTILS_V},
+     "no ndisc6 found in PATH, /usr/sbin or /sbin; the IPv6 VIPs need it: install ndisc6 or set ndisc6_path"),
+    (lambda name: f"/usr/bin/{name}", {"arping": IPUTILS_V, "ndisc6": IPUTILS_V},
+     "ndisc6_path: /usr/bin/ndisc6: not ndisc6"),
+], ids=["missing", "not_ndisc6"])
+def test_ndisc6_missing_or_wrong_is_refused_before_probing(find, answers, error):
+    verify = _verify({"addresses": ["198.51.100.200", "2001:db8:100::240"], "prober": "iputils"},
+                     runner=_tools_runner(answers), find_binary=find)
+    with pytest.raises(LeaderVerifyError, match=re.escape(error)):
+        verify.run()
+
+
+def test_ndisc6_argv_and_what_it_cannot_probe():
+    binding = netinfo.Binding("2001:db8:100::240", "eth0", 2, "02:00:c6:33:64:64", "2001:db8:100::100")
+    assert tools.command("ndisc6", "/usr/bin/ndisc6", binding, 1 / 3) == [
+        "/usr/bin/ndisc6", "-m", "-n", "-r", "1", "-w", "333", "-s", "2001:db8:100::100", "2001:db8:100::240", "eth0",
+    ]
+    only6 = tools.ToolTransport("ndisc6", "/usr/bin/ndisc6", prober.Settings())
+    v4 = netinfo.Binding("198.51.100.200", "eth0", 2, "02:00:c6:33:64:64", "198.51.100.100")
+    with pytest.raises(prober.ProbeTransportError, match="ndisc6 cannot probe IPv4 VIPs"):
+        only6.open([v4])
+    both = tools.ToolTransport("iputils", "/usr/bin/arping", prober.Settings(), ndisc6_path="/usr/bin/ndisc6")
+    both.open([v4, binding])
+    assert both.name == "iputils+ndisc6" and both.min_probe_time == tools.MIN_PROBE_TIME["iputils"]
+    without = tools.ToolTransport("iputils", "/usr/bin/arping", prober.Settings())
+    with pytest.raises(prober.ProbeTransportError, match="install ndisc6 or set ndisc6_path"):
+        without.open([binding])
