@@ -113,7 +113,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("role", "bad", "expected"), CASES,
-                         ids=[f"{role}-{next(iter(bad))}-{index}" for index, (role, bad, _) in enumerate(CASES)])
+                         ids=[f"{case[0]}-{next(iter(case[1]))}-{index}" for index, case in enumerate(CASES)])
 def test_bad_input_stops_the_role_before_any_contact(unreachable, role, bad, expected):
     hosts = "routers" if role == "bgp_router" else "localhost"
     run = run_playbook(PLAYBOOK, unreachable["inventory"],
