@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import copy
 import importlib
-import pathlib
 
 import pytest
-import yaml
 
 from ansible.module_utils import _internal as module_utils_internal
 
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.status import report_cases
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
-CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_lb_verify_filters.yaml").read_text())
+CASES = load_data(__file__)
 SERVICES = report_cases.DATA["services"]
 
 
@@ -38,7 +37,7 @@ def _errors():
     return AnsibleFilterError
 
 
-@pytest.mark.parametrize("case", CASES["plan"], ids=[c["id"] for c in CASES["plan"]])
+@parametrize_cases(CASES["plan"])
 def test_plan(filters, case):
     services = [copy.deepcopy(SERVICES[name]) for name in case["services"]]
     plan = filters["lb_verify_plan"](services, **case.get("args", {}))

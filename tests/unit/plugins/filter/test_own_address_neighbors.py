@@ -6,14 +6,14 @@
 from __future__ import annotations
 
 import importlib
-import pathlib
 
 import pytest
-import yaml
 
 from ansible.module_utils import _internal as module_utils_internal
 
-CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_own_address_neighbors.yaml").read_text())["cases"]
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
+
+CASES = load_data(__file__, "cases")
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def plugin():
         module_utils_internal.is_controller = was_controller
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@parametrize_cases(CASES)
 def test_case(plugin, case):
     messages = plugin.own_address_neighbors(case["neighbors"], case["own"])
     assert len(messages) == len(case["messages"]), messages

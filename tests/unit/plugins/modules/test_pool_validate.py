@@ -7,30 +7,15 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from ansible.module_utils import _internal as module_utils_internal
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.baremetal.metallb.plugins.modules import pool_validate
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner
 
 
-@pytest.fixture(autouse=True)
-def module_process(monkeypatch):
-    """Run main() as in a module's process: a test that imported controller code (a filter, an
-    action plugin) leaves the process in controller mode, where module warnings go to the display."""
-    monkeypatch.setattr(module_utils_internal, "is_controller", False)
-
-
-def _run(capsys, args: dict) -> tuple[int, dict]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            pool_validate.main()
-    return exit_info.value.code, json.loads(capsys.readouterr().out)
+run = ModuleRunner(pool_validate)
 
 
 def test_valid_pools_are_ok_and_never_changed(capsys):
-    code, result = _run(capsys, {"pools": [{"name": "a", "addresses": ["192.0.2.0/28"]}], "_ansible_check_mode": True})
+    code, result, dummy = run(capsys, {"pools": [{"name": "a", "addresses": ["192.0.2.0/28"]}], "_ansible_check_mode": True})
     assert code == 0
     assert result["changed"] is False
     assert result["pools"][0]["cidrs"] == ["192.0.2.0/28"]
@@ -38,7 +23,7 @@ def test_valid_pools_are_ok_and_never_changed(capsys):
 
 
 def test_invalid_pools_fail_with_every_error(capsys):
-    code, result = _run(
+    code, result, dummy = run(
         capsys,
         {"pools": [{"name": "a", "addresses": ["192.0.2.5/24"]}, {"name": "a", "addresses": ["bogus"]}]},
     )
@@ -49,7 +34,7 @@ def test_invalid_pools_fail_with_every_error(capsys):
 
 
 def test_warnings_are_ansible_warnings(capsys):
-    code, result = _run(
+    code, result, dummy = run(
         capsys, {"pools": [{"name": "v6", "protocol": "bgp", "avoid_buggy_ips": True, "addresses": ["2001:db8::/120"]}]}
     )
     assert code == 0
@@ -57,14 +42,14 @@ def test_warnings_are_ansible_warnings(capsys):
 
 
 def test_unknown_protocol_is_refused_by_the_argument_spec(capsys):
-    code, result = _run(capsys, {"pools": [{"name": "a", "protocol": "layer3", "addresses": ["192.0.2.1/32"]}]})
+    code, result, dummy = run(capsys, {"pools": [{"name": "a", "protocol": "layer3", "addresses": ["192.0.2.1/32"]}]})
     assert code == 1
     assert "protocol" in result["msg"] and "layer2" in result["msg"]
 
 
 def test_missing_netaddr_names_the_library(capsys, monkeypatch):
     monkeypatch.setattr(pool_validate, "HAS_NETADDR", False)
-    code, result = _run(capsys, {"pools": [{"name": "a", "addresses": ["192.0.2.1/32"]}]})
+    code, result, dummy = run(capsys, {"pools": [{"name": "a", "addresses": ["192.0.2.1/32"]}]})
     assert code == 1
     assert "netaddr" in result["msg"]
 
@@ -73,8 +58,8 @@ def test_bare_address_and_cluster_pools_through_the_module(capsys):
     """The module's argument spec carries cluster_pools and instance to the validator as given."""
     foreign = {"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool",
                "metadata": {"name": "by-hand", "namespace": "metallb-system"}, "spec": {"addresses": ["192.0.2.8/29"]}}
-    code, result = _run(capsys, {"pools": [{"name": "a", "addresses": ["192.0.2.0/28", "203.0.113.6"]}],
-                                 "cluster_pools": [foreign], "instance": "edge", "_ansible_check_mode": True})
+    code, result, dummy = run(capsys, {"pools": [{"name": "a", "addresses": ["192.0.2.0/28", "203.0.113.6"]}],
+                                       "cluster_pools": [foreign], "instance": "edge", "_ansible_check_mode": True})
     assert code == 1
     assert sorted(e["code"] for e in result["errors"]) == ["missing_prefix", "overlaps_cluster_pool"]
     assert "write 203.0.113.6/32" in result["msg"]

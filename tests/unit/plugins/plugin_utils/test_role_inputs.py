@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from ansible_collections.baremetal.metallb.plugins.plugin_utils.role_inputs import RoleInputs, entry_point_options
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
-CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_role_inputs.yaml").read_text())["cases"]
+CASES = load_data(__file__, "cases")
 ROLES = pathlib.Path(__file__).resolve().parents[4] / "roles"
 # The roles with bool or int options (edge_nodes has none).
 SPECS = [path for path in sorted(ROLES.glob("*/meta/argument_specs.yml"))
@@ -20,7 +21,7 @@ SPECS = [path for path in sorted(ROLES.glob("*/meta/argument_specs.yml"))
                 for spec in yaml.safe_load(path.read_text())["argument_specs"]["main"]["options"].values())]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@parametrize_cases(CASES)
 def test_case(case):
     result = RoleInputs("demo", case["options"]).normalize(case["provided"])
     expected_errors = case.get("errors", [])

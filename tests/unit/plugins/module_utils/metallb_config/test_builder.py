@@ -7,20 +7,11 @@ from __future__ import annotations
 
 import base64
 import json
-import pathlib
-
-import pytest
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.metallb_config.builder import ConfigBuilder
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import assert_matched, is_subset, load_data, parametrize_cases
 
-CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_builder.yaml").read_text())
-
-
-def _is_subset(expected, actual) -> bool:
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(key in actual and _is_subset(value, actual[key]) for key, value in expected.items())
-    return expected == actual
+CASES = load_data(__file__)
 
 
 def _run(case: dict):
@@ -29,20 +20,15 @@ def _run(case: dict):
     return ConfigBuilder(**params).run()
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@parametrize_cases(CASES)
 def test_case(case):
     result = _run(case)
-    unmatched = list(result.errors)
-    for expected in case.get("errors", []):
-        match = next((error for error in unmatched if expected in error), None)
-        assert match is not None, f"expected an error containing {expected!r} in {unmatched}"
-        unmatched.remove(match)
-    assert not unmatched, f"unexpected errors: {unmatched}"
+    assert_matched(case.get("errors", []), result.errors, matches=lambda expected, error: expected in error, what="error")
     objects = {(obj["kind"], obj["metadata"]["name"]): obj for obj in result.objects + result.secrets}
     for expected in case.get("objects", []):
         key = (expected["kind"], expected["metadata"]["name"])
         assert key in objects, f"{key} not built; built: {sorted(objects)}"
-        assert _is_subset(expected, objects[key]), f"{objects[key]} does not contain {expected}"
+        assert is_subset(expected, objects[key], deep=True), f"{objects[key]} does not contain {expected}"
     if "object_order" in case:
         assert [obj["kind"] for obj in result.objects] == case["object_order"]
     if "prune" in case:

@@ -5,18 +5,10 @@
 
 from __future__ import annotations
 
-import pathlib
-
-import pytest
-import yaml
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.pools.validator import PoolValidator
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import assert_matched, is_subset, load_data, parametrize_cases
 
-CASES = yaml.safe_load((pathlib.Path(__file__).parent / "test_validator.yaml").read_text())
-
-
-def _is_subset(expected: dict, actual: dict) -> bool:
-    return all(actual.get(key) == value for key, value in expected.items())
+CASES = load_data(__file__)
 
 
 def _run(case: dict):
@@ -26,16 +18,11 @@ def _run(case: dict):
     return PoolValidator(**params).run()
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@parametrize_cases(CASES)
 def test_case(case):
     result = _run(case)
 
-    unmatched = list(result.errors)
-    for expected in case["errors"]:
-        match = next((error for error in unmatched if _is_subset(expected, error)), None)
-        assert match is not None, f"expected error {expected} not in {unmatched}"
-        unmatched.remove(match)
-    assert not unmatched, f"unexpected errors: {unmatched}"
+    assert_matched(case["errors"], result.errors, what="error")
     assert result.failed == bool(case["errors"])
 
     summary = result.summary()
@@ -43,7 +30,7 @@ def test_case(case):
         assert text in summary
 
     for expected, actual in zip(case.get("pools", []), result.pools):
-        assert _is_subset(expected, actual), f"{expected} != {actual}"
+        assert is_subset(expected, actual), f"{expected} != {actual}"
     assert len(result.pools) == len(case["input"]["pools"])
 
     if "foreign_pools" in case:

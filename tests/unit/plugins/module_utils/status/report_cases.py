@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-import pathlib
-
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping import leader, prober
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.tools import FrrTools
@@ -24,8 +21,9 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.status.mermaid i
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.plan import verify_plan
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.report import merge_checks, render_markdown
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.wire import Nodes
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
 
-DATA = yaml.safe_load((pathlib.Path(__file__).parent / "test_report.yaml").read_text())
+DATA = load_data(__file__, name="test_report.yaml")
 HOSTVARS, GROUPS = DATA["inventory"]["hostvars"], DATA["inventory"]["groups"]
 
 

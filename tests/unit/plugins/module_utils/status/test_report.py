@@ -21,6 +21,7 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.status.report im
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.wire import Nodes
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.status import report_cases
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.status.report_cases import DATA
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import parametrize_cases
 
 L2_LOCAL = DATA["services"]["l2_local"]
 BGP_CLUSTER = DATA["services"]["bgp_cluster"]
@@ -60,7 +61,7 @@ def _names() -> tuple[dict, dict]:
     return plan["node_macs"], plan["node_addresses"]
 
 
-@pytest.mark.parametrize("case", DATA["arp"], ids=[c["id"] for c in DATA["arp"]])
+@parametrize_cases(DATA["arp"])
 def test_arp_cases(case):
     merged, report, module = report_cases.run(case, "arp")
     ((address, verdict),) = module.items()
@@ -77,7 +78,7 @@ def test_every_leader_verify_status_has_a_case():
     assert set(leader.STATUSES) <= {case["status"] for case in DATA["arp"]}
 
 
-@pytest.mark.parametrize("case", DATA["bgp"], ids=[c["id"] for c in DATA["bgp"]])
+@parametrize_cases(DATA["bgp"])
 def test_bgp_cases(case):
     merged, report, module = report_cases.run(case, "bgp")
     kinds = []
