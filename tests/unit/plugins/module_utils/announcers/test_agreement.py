@@ -13,10 +13,6 @@ their advertising nodes and the reasons for the other nodes must be equal.
 
 from __future__ import annotations
 
-import pathlib
-
-import yaml
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster import ClusterInput
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.rules import PolicyEngine
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.workloads import InputErrors, WorkloadInput, parse_pools
@@ -28,9 +24,8 @@ from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.annou
 )
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
-HERE = pathlib.Path(__file__).parent
-RULE_CASES = yaml.safe_load((HERE.parent / "policy" / "test_rules.yaml").read_text())["cases"]
-REPORT_CASES = yaml.safe_load((HERE.parent / "status" / "test_service_report.yaml").read_text())
+RULE_CASES = load_data(__file__, "cases", name="../policy/test_rules.yaml")
+REPORT_CASES = load_data(__file__, name="../status/test_service_report.yaml")
 MODEL_CASES = load_data(__file__, name="test_model.yaml")
 ENDPOINT_REASONS = {"no_endpoints", "no_local_endpoint"}  # the policy check asks before the endpoint rule
 

@@ -12,9 +12,6 @@ drives prober.probe() through time deterministically.
 from __future__ import annotations
 
 import json
-import pathlib
-
-import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping.prober import (
     Finished,
@@ -22,10 +19,11 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.arping.prober im
     ProbeOutcome,
     ProbeTransportError,
 )
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
 
 
 # `ip -j` answers recorded on the lab's client host (see test_arping_netinfo.yaml).
-IP = yaml.safe_load((pathlib.Path(__file__).parent / "test_arping_netinfo.yaml").read_text())["defaults"]
+IP = load_data(__file__, "defaults", name="test_arping_netinfo.yaml")
 
 
 def batch(answer):
