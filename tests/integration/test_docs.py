@@ -64,7 +64,8 @@ def _jinja_exports(path: pathlib.Path, kind: str) -> list[str]:
 def _is_playbook(path: pathlib.Path) -> bool:
     """A list of plays (not a vars or tasks file kept beside the playbooks)."""
     plays = yaml.safe_load(path.read_text())
-    return isinstance(plays, list) and all(isinstance(play, dict) and ({"hosts", "import_playbook", "ansible.builtin.import_playbook"} & set(play)) for play in plays)
+    markers = {"hosts", "import_playbook", "ansible.builtin.import_playbook"}
+    return isinstance(plays, list) and all(isinstance(play, dict) and (markers & set(play)) for play in plays)
 
 
 def shipped() -> dict[str, list[str]]:
@@ -128,7 +129,7 @@ def test_every_plugin_and_role_renders_with_its_type(doc_type):
     run, rendered = _rendered(doc_type, names)
     assert rendered == {f"{COLLECTION}.{name}" for name in names}, run.stdout[:500]
     # Each one's page has a body, not only its header line.
-    pages = [page for page in _HEADER.split(run.stdout)[1:]]
+    pages = _HEADER.split(run.stdout)[1:]
     assert all(len(body.strip().splitlines()) > 3 for body in pages[1::2]), run.stdout[:500]
     assert "WARNING" not in run.stderr, run.stderr
     described = _doc("-t", doc_type, "--json", *(f"{COLLECTION}.{name}" for name in names))
