@@ -78,8 +78,10 @@ def render_group_vars(plan: LabPlan, ssh: SshFiles) -> str:
         "lab_router_address6": P.ROUTER_HOST.address6,
         "lab_node_asn": P.NODE_ASN,
         "lab_router_asn": P.ROUTER_ASN,
-        # the hosts share the machine's /etc: bgp_router sets the running ECMP hash policy only
+        # the hosts share the machine's /etc: bgp_router sets the running ECMP hash policy only,
+        # and leaves FRR's boot links in /etc/rc*.d (the machine's, not the lab's) alone
         "bgp_router_sysctl_file": "",
+        "bgp_router_service_enabled": False,
     }
     return HEADER.format(name=plan.name) + "".join(f"{k}: {_q(v)}\n" for k, v in gv.items())
 
