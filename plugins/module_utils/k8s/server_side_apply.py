@@ -61,6 +61,10 @@ WAVE_OF_KIND = {
     "Pod": 4,
 }
 DEFAULT_WAVE = 1
+# Secrets whose type names an object of an earlier wave. Kubernetes' token controller deletes a
+# service-account-token Secret whose ServiceAccount does not exist yet, so one applied in the same
+# wave as its ServiceAccount is lost now and then (a race, seen under load).
+WAVE_OF_SECRET_TYPE = {"kubernetes.io/service-account-token": 2}
 SECRET_FIELDS = ("data", "stringData")
 HIDDEN = "(hidden)"
 CHANGED_HIDDEN = "(hidden, changed)"
@@ -102,6 +106,8 @@ class Target:
 
     @property
     def wave(self) -> int:
+        if self.kind == "Secret" and self.definition.get("type") in WAVE_OF_SECRET_TYPE:
+            return WAVE_OF_SECRET_TYPE[self.definition["type"]]
         return WAVE_OF_KIND.get(self.kind, DEFAULT_WAVE)
 
     @property
