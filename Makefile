@@ -182,10 +182,11 @@ lab-status:
 lab-metallb:
 	python3 lab/clusterctl.py metallb
 
-# Kubernetes, etcd, kwok and MetalLB from the Go module proxy: about 20 minutes
-# cold on 2 cores, with progress; cached by version, then seconds.
+# Kubernetes, etcd, kwok, MetalLB and frr-k8s (the version MetalLB's go.mod pins)
+# from the Go module proxy: about 20 minutes cold on 2 cores (frr-k8s adds about a
+# minute: it shares most packages with MetalLB), with progress; cached by version.
 lab-build: $(STAMPS)/system
-	python3 lab/clusterctl.py build --metallb
+	python3 lab/clusterctl.py build --metallb --frr-k8s
 
 # Molecule 26 ansible-native scenarios against the lab (root): create = lab up,
 # converge, idempotence (changed=0), verify, destroy = lab down.
