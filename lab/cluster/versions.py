@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Pinned versions and the cluster's address plan: the one place to change them.
 
-Why these versions (measured in lab/k8s-prototype/FINDINGS.md):
+Why these versions (measured in docs/lab-cluster-findings.md):
 * Kubernetes v1.37.1: newest patch of the newest supported minor whose module *zip* the Go
   proxy serves (v1.37.2's .info exists but its zip is 403).
 * etcd v3.7.3: k8s 1.37 expects etcd 3.7 (build/dependencies.yaml says 3.7.0); 3.7.3 is the
