@@ -179,16 +179,8 @@ conflicts:
   sample: [{"object": "Deployment web/echo", "field": ".spec.replicas", "message": "conflict with \"kubectl\""}]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import DynamicApi
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import (
-    HAS_KUBERNETES,
-    K8S_AUTH_ARG_SPEC,
-    KUBERNETES_IMPORT_ERROR,
-    K8sClient,
-    K8sError,
-)
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.module import K8sModule
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.server_side_apply import (
     APPLY_ARG_SPEC,
     ApplyError,
@@ -200,7 +192,7 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.server_side_
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=dict(APPLY_ARG_SPEC, **K8S_AUTH_ARG_SPEC), supports_check_mode=True)
+    module = K8sModule(argument_spec=APPLY_ARG_SPEC, supports_check_mode=True)
     params = module.params
     try:
         targets = check_definitions(params["definitions"], params["namespace"])
@@ -208,19 +200,16 @@ def main() -> None:
         module.fail_json(msg=str(exc), results=[])
     if params["parallel"] < 1 or params["wait_timeout"] < 0:
         module.fail_json(msg="parallel must be 1 or more and wait_timeout 0 or more", results=[])
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
 
     hidden = params["hidden_fields"]
-    try:
-        api = DynamicApi(K8sClient.from_params(params, connections=params["parallel"]))
+    with module.api_errors(results=[]):
+        api = DynamicApi(module.client(connections=params["parallel"]))
         applier = ServerSideApply(api, params["field_manager"], params["force_conflicts"], module.check_mode, params["parallel"])
-        outcomes = applier.run(targets, params["wait"], params["wait_timeout"])
-    except ApplyError as exc:
-        module.fail_json(msg=str(exc), results=[result_of(o, hidden) for o in exc.outcomes], conflicts=exc.conflicts,
-                         changed=any(o.changed for o in exc.outcomes) and not module.check_mode)
-    except K8sError as exc:
-        module.fail_json(msg=str(exc), results=[])
+        try:
+            outcomes = applier.run(targets, params["wait"], params["wait_timeout"])
+        except ApplyError as exc:
+            module.fail_json(msg=str(exc), results=[result_of(o, hidden) for o in exc.outcomes], conflicts=exc.conflicts,
+                             changed=any(o.changed for o in exc.outcomes) and not module.check_mode)
 
     result = {"changed": any(o.changed for o in outcomes), "results": [result_of(o, hidden) for o in outcomes]}
     if module._diff:

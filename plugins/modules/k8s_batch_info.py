@@ -137,37 +137,21 @@ api_found:
   sample: {"nodes": true, "pools": false}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import READ_ARG_SPEC, BatchRead, DynamicApi, check_reads
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import (
-    HAS_KUBERNETES,
-    K8S_AUTH_ARG_SPEC,
-    KUBERNETES_IMPORT_ERROR,
-    K8sClient,
-    K8sError,
-)
-
-
-def argument_spec() -> dict:
-    return dict(
-        reads=dict(type="list", elements="dict", required=True, options=READ_ARG_SPEC),
-        **K8S_AUTH_ARG_SPEC,
-    )
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.module import K8sModule
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = K8sModule(
+        argument_spec=dict(reads=dict(type="list", elements="dict", required=True, options=READ_ARG_SPEC)),
+        supports_check_mode=True,
+    )
     try:
         reads = check_reads(module.params["reads"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
-    try:
-        result = BatchRead(DynamicApi(K8sClient.from_params(module.params))).run(reads)
-    except K8sError as exc:
-        module.fail_json(msg=str(exc))
+    with module.api_errors():
+        result = BatchRead(DynamicApi(module.client())).run(reads)
     module.exit_json(changed=False, **result)
 
 

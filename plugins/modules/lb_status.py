@@ -176,39 +176,24 @@ summary:
   sample: ["demo/web-local 198.51.100.210 layer2 leader node2 (Local, 3 endpoint node(s)): ok"]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import (
-    HAS_KUBERNETES,
-    K8S_AUTH_ARG_SPEC,
-    KUBERNETES_IMPORT_ERROR,
-    K8sClient,
-    K8sError,
-)
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.module import K8sModule
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.snapshot import read_snapshot
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.services import ServiceReport, summary_line
 
 
-def argument_spec() -> dict:
-    return dict(
-        label_selector=dict(type="str", default="app.kubernetes.io/managed-by=baremetal.metallb"),
-        namespaces=dict(type="list", elements="str", default=[]),
-        metallb_namespace=dict(type="str", default="metallb-system"),
-        fail_on=dict(type="list", elements="str", choices=["error", "warning"], default=[]),
-        **K8S_AUTH_ARG_SPEC,
-    )
-
-
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+    module = K8sModule(
+        argument_spec=dict(
+            label_selector=dict(type="str", default="app.kubernetes.io/managed-by=baremetal.metallb"),
+            namespaces=dict(type="list", elements="str", default=[]),
+            metallb_namespace=dict(type="str", default="metallb-system"),
+            fail_on=dict(type="list", elements="str", choices=["error", "warning"], default=[]),
+        ),
+        supports_check_mode=True,
+    )
     params = module.params
-    try:
-        client = K8sClient.from_params(params)
-        snapshot = read_snapshot(client, params["metallb_namespace"], params["label_selector"] or None, params["namespaces"])
-    except K8sError as exc:
-        module.fail_json(msg=str(exc))
+    with module.api_errors():
+        snapshot = read_snapshot(module.client(), params["metallb_namespace"], params["label_selector"] or None, params["namespaces"])
     services = ServiceReport(snapshot).run()
     result = {"changed": False, "services": services, "summary": [summary_line(s) for s in services]}
     fatal = [f"{s['namespace']}/{s['name']}: {f['message']}" for s in services for f in s["findings"]

@@ -456,8 +456,6 @@ msg:
     expected n1, answering alone"
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping.leader import (
     FAILURES,
     PROBERS,
@@ -465,55 +463,15 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.arping.leader im
     LeaderVerifyError,
     normalize_addresses,
 )
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import (
-    HAS_KUBERNETES,
-    K8S_AUTH_ARG_SPEC,
-    KUBERNETES_IMPORT_ERROR,
-    K8sClient,
-    K8sError,
-)
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.metallb import l2_leader
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.module import K8sModule
 
 
-def argument_spec() -> dict:
-    spec = dict(
-        addresses=dict(type="list", elements="str", required=True),
-        interface=dict(type="str"),
-        nodes=dict(type="dict", default={}),
-        expected=dict(type="dict"),
-        service=dict(
-            type="dict",
-            options=dict(
-                name=dict(type="str", required=True),
-                namespace=dict(type="str", default="default"),
-            ),
-        ),
-        metallb_namespace=dict(type="str", default="metallb-system"),
-        count=dict(type="int", default=3),
-        timeout=dict(type="float", default=1.0),
-        reply_window=dict(type="float", default=0.02),
-        wait_for=dict(type="str", choices=["stable", "change"], default="stable"),
-        from_node=dict(type="str"),
-        deadline=dict(type="float", default=30.0),
-        fail_on=dict(type="list", elements="str", choices=list(FAILURES), default=list(FAILURES)),
-        prober=dict(type="str", choices=list(PROBERS), default="auto"),
-        arping_path=dict(type="path"),
-        ndisc6_path=dict(type="path"),
-    )
-    spec.update(K8S_AUTH_ARG_SPEC)
-    return spec
-
-
-def expected_from_service(module: AnsibleModule) -> dict:
+def expected_from_service(module: K8sModule) -> dict:
     """{address: node} from MetalLB's record of the Service's L2 leader."""
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     service = module.params["service"]
-    try:
-        client = K8sClient.from_params(module.params)
-        leader = l2_leader(client, service["name"], service["namespace"], module.params["metallb_namespace"])
-    except K8sError as exc:
-        module.fail_json(msg=str(exc))
+    with module.api_errors():
+        leader = l2_leader(module.client(), service["name"], service["namespace"], module.params["metallb_namespace"])
     ref = f"{service['namespace']}/{service['name']}"
     if not leader.ingress_ips:
         module.fail_json(msg=f"service: Service {ref} has no load-balancer IP yet (status.loadBalancer.ingress is empty)")
@@ -528,8 +486,31 @@ def expected_from_service(module: AnsibleModule) -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
+    module = K8sModule(
+        argument_spec=dict(
+            addresses=dict(type="list", elements="str", required=True),
+            interface=dict(type="str"),
+            nodes=dict(type="dict", default={}),
+            expected=dict(type="dict"),
+            service=dict(
+                type="dict",
+                options=dict(
+                    name=dict(type="str", required=True),
+                    namespace=dict(type="str", default="default"),
+                ),
+            ),
+            metallb_namespace=dict(type="str", default="metallb-system"),
+            count=dict(type="int", default=3),
+            timeout=dict(type="float", default=1.0),
+            reply_window=dict(type="float", default=0.02),
+            wait_for=dict(type="str", choices=["stable", "change"], default="stable"),
+            from_node=dict(type="str"),
+            deadline=dict(type="float", default=30.0),
+            fail_on=dict(type="list", elements="str", choices=list(FAILURES), default=list(FAILURES)),
+            prober=dict(type="str", choices=list(PROBERS), default="auto"),
+            arping_path=dict(type="path"),
+            ndisc6_path=dict(type="path"),
+        ),
         mutually_exclusive=[("expected", "service")],
         required_if=[("wait_for", "change", ("from_node",))],
         supports_check_mode=True,

@@ -189,15 +189,7 @@ findings:
   sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import (
-    HAS_KUBERNETES,
-    K8S_AUTH_ARG_SPEC,
-    KUBERNETES_IMPORT_ERROR,
-    K8sClient,
-    K8sError,
-)
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.module import K8sModule
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.node_labels import (
     MANAGED_ANNOTATION,
     MISSING_NODES_CHOICES,
@@ -207,24 +199,21 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.node_labels 
 )
 
 
-def argument_spec() -> dict:
-    spec = dict(
-        nodes=dict(type="list", elements="str", default=[]),
-        common_labels=dict(type="dict", default={}),
-        labels=dict(type="dict", default={}),
-        exclude_from_external_load_balancers=dict(type="list", elements="str", default=[]),
-        missing_nodes=dict(type="str", choices=list(MISSING_NODES_CHOICES), default="fail"),
-        ownership_annotation=dict(type="str", default=MANAGED_ANNOTATION),
-        variable_names=dict(type="dict", default={}),
-        concurrency=dict(type="int", default=4),
-        validate_only=dict(type="bool", default=False),
-    )
-    spec.update(K8S_AUTH_ARG_SPEC)
-    return spec
-
-
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = K8sModule(
+        argument_spec=dict(
+            nodes=dict(type="list", elements="str", default=[]),
+            common_labels=dict(type="dict", default={}),
+            labels=dict(type="dict", default={}),
+            exclude_from_external_load_balancers=dict(type="list", elements="str", default=[]),
+            missing_nodes=dict(type="str", choices=list(MISSING_NODES_CHOICES), default="fail"),
+            ownership_annotation=dict(type="str", default=MANAGED_ANNOTATION),
+            variable_names=dict(type="dict", default={}),
+            concurrency=dict(type="int", default=4),
+            validate_only=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
     if module.params["concurrency"] < 1:
         module.fail_json(msg=f"concurrency: must be 1 or more, not {module.params['concurrency']}")
     service = NodeLabels(module.params)
@@ -234,15 +223,12 @@ def main() -> None:
         module.fail_json(msg=str(exc), errors=exc.errors)
     if module.params["validate_only"]:
         module.exit_json(changed=False, msg=f"input valid: labels for {len(wanted)} node(s); the cluster was not read")
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
-    try:
-        service.api = NodeApi(K8sClient.from_params(module.params))
-        result = service.run(check_mode=module.check_mode)
-    except NodeLabelsError as exc:
-        module.fail_json(msg=str(exc), errors=exc.errors)
-    except K8sError as exc:
-        module.fail_json(msg=str(exc))
+    with module.api_errors():
+        service.api = NodeApi(module.client())
+        try:
+            result = service.run(check_mode=module.check_mode)
+        except NodeLabelsError as exc:
+            module.fail_json(msg=str(exc), errors=exc.errors)
     for warning in service.warnings:
         module.warn(warning)
     diff = result.pop("diff")

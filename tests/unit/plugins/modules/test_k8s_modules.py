@@ -12,7 +12,8 @@ import copy
 
 import pytest
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sError
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s import module as k8s_module
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sClient, K8sError
 from ansible_collections.baremetal.metallb.plugins.modules import k8s_apply, k8s_batch_info
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.k8s.dynamic_api_fake import FakeApplyApi
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner, assert_expected, load_data, parametrize_cases
@@ -30,8 +31,8 @@ class Cluster:
     def __init__(self, monkeypatch, conflicts=None):
         self.api = FakeApplyApi(DATA["served"], copy.deepcopy(DATA["objects"]), conflicts=conflicts)
         self.clients = []
+        monkeypatch.setattr(K8sClient, "from_params", classmethod(self._client))
         for module in MODULES.values():
-            monkeypatch.setattr(module.K8sClient, "from_params", classmethod(self._client))
             monkeypatch.setattr(module, "DynamicApi", lambda client: self.api)
 
     def _client(self, cls, params, connections=None):
@@ -61,7 +62,7 @@ def test_case(capsys, monkeypatch, case):
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_missing_kubernetes_library(capsys, monkeypatch, name):
     cluster = Cluster(monkeypatch)
-    monkeypatch.setattr(MODULES[name], "HAS_KUBERNETES", False)
+    monkeypatch.setattr(k8s_module, "HAS_KUBERNETES", False)
     args = next(case["args"] for case in DATA["cases"] if case["module"] == name)
     code, result, dummy = RUN[name](capsys, args)
     assert code == 1 and "kubernetes" in result["msg"] and not cluster.clients
@@ -72,7 +73,7 @@ def test_client_error_is_the_message(capsys, monkeypatch, name):
     def refuse(cls, params, connections=None):
         raise K8sError("kubeconfig: no such context 'lab'")
 
-    monkeypatch.setattr(MODULES[name].K8sClient, "from_params", classmethod(refuse))
+    monkeypatch.setattr(K8sClient, "from_params", classmethod(refuse))
     args = next(case["args"] for case in DATA["cases"] if case["module"] == name)
     code, result, dummy = RUN[name](capsys, args)
     assert code == 1 and result["msg"] == "kubeconfig: no such context 'lab'"

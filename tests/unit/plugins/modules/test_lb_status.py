@@ -9,7 +9,8 @@ tests run the module against the lab's cluster.
 
 from __future__ import annotations
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sError
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s import module as k8s_module
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sClient, K8sError
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.services import summary_line
 from ansible_collections.baremetal.metallb.plugins.modules import lb_status
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.status import test_service_report as reports
@@ -34,7 +35,7 @@ class Cluster:
                 raise error
             return objects
 
-        monkeypatch.setattr(lb_status.K8sClient, "from_params", classmethod(lambda cls, params: self.client))
+        monkeypatch.setattr(K8sClient, "from_params", classmethod(lambda cls, params: self.client))
         monkeypatch.setattr(lb_status, "read_snapshot", read_snapshot)
 
 
@@ -61,6 +62,6 @@ def test_api_error_is_the_message(capsys, monkeypatch):
 
 def test_missing_kubernetes_library(capsys, monkeypatch):
     cluster = Cluster(monkeypatch)
-    monkeypatch.setattr(lb_status, "HAS_KUBERNETES", False)
+    monkeypatch.setattr(k8s_module, "HAS_KUBERNETES", False)
     code, result, dummy = run(capsys, {})
     assert code == 1 and "kubernetes" in result["msg"] and cluster.reads == []

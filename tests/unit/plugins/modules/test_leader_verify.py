@@ -14,7 +14,8 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping import leader as leader_utils
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sError
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s import module as k8s_module
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sClient, K8sError
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.metallb import L2Leader
 from ansible_collections.baremetal.metallb.plugins.modules import leader_verify
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner
@@ -107,7 +108,7 @@ def _fake_lookup(monkeypatch, leader=None, error=None):
             raise error
         return leader
 
-    monkeypatch.setattr(leader_verify.K8sClient, "from_params", staticmethod(from_params))
+    monkeypatch.setattr(K8sClient, "from_params", staticmethod(from_params))
     monkeypatch.setattr(leader_verify, "l2_leader", l2_leader)
     return calls
 
@@ -162,7 +163,7 @@ def test_api_error_is_the_message(capsys, segment, monkeypatch):
 
 
 def test_missing_kubernetes_library(capsys, segment, monkeypatch):
-    monkeypatch.setattr(leader_verify, "HAS_KUBERNETES", False)
+    monkeypatch.setattr(k8s_module, "HAS_KUBERNETES", False)
     code, result = run(capsys, {"addresses": ["198.51.100.200"], "service": {"name": "web"}})[:2]
     assert code == 1
     assert "kubernetes" in result["msg"] and "Python" in result["msg"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s import module as k8s_module
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sClient
 from ansible_collections.baremetal.metallb.plugins.modules import node_labels
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import ModuleRunner
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.k8s.node_api_fake import FakeNodeApi
@@ -22,7 +24,7 @@ KUBECONFIG = {"users": [{"name": "admin", "user": {"token": TOKEN}}]}
 def cluster(monkeypatch):
     api = FakeNodeApi({"node1": {"labels": {"kubernetes.io/hostname": "node1"}}, "node2": {"labels": {}},
                        "node3": {"labels": {}}})
-    monkeypatch.setattr(node_labels.K8sClient, "from_params", classmethod(lambda cls, params: object()))
+    monkeypatch.setattr(K8sClient, "from_params", classmethod(lambda cls, params: object()))
     monkeypatch.setattr(node_labels, "NodeApi", lambda client: api)
     return api
 
@@ -54,7 +56,7 @@ def test_apply_then_converged_run_has_no_diff(capsys, cluster):
 def test_bad_key_fails_naming_the_variable_before_the_client_is_built(capsys, monkeypatch):
     def no_client(cls, params):
         raise AssertionError("the client must not be built for invalid input")
-    monkeypatch.setattr(node_labels.K8sClient, "from_params", classmethod(no_client))
+    monkeypatch.setattr(K8sClient, "from_params", classmethod(no_client))
     code, result, out = run(capsys, {**SEEDS, "common_labels": {"node role": "edge"},
                                      "variable_names": {"common_labels": "edge_nodes_label"}})
     assert code == 1
@@ -74,6 +76,6 @@ def test_warnings_reach_ansible(capsys, cluster):
 
 
 def test_missing_kubernetes_library(capsys, monkeypatch):
-    monkeypatch.setattr(node_labels, "HAS_KUBERNETES", False)
+    monkeypatch.setattr(k8s_module, "HAS_KUBERNETES", False)
     code, result = run(capsys, SEEDS)[:2]
     assert code == 1 and "kubernetes" in result["msg"]
