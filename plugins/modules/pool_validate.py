@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - baremetal.metallb.controller_check
+  - baremetal.metallb.pools
 requirements:
   - netaddr >= 1.3 (on the controller)
   - kubernetes (on the controller), for O(read_cluster) only
@@ -34,42 +35,10 @@ options:
   pools:
     description:
       - The address pools, in the shape of MetalLB's IPAddressPool.
+      - Only V(layer2) pools are checked against O(l2_networks).
     type: list
     elements: dict
     required: true
-    suboptions:
-      name:
-        description:
-          - The pool's name, a Kubernetes object name. Required; a missing name is reported as C(missing_name).
-        type: str
-      addresses:
-        description:
-          - The pool's addresses. Required; a missing or empty list is reported as C(empty_pool).
-          - Each entry is a CIDR (V(192.0.2.0/28)) or a range (V(192.0.2.10-192.0.2.20), spaces around V(-) allowed),
-            as MetalLB v0.16 reads them. Entries are used exactly as written, never rewritten.
-          - A single address needs its prefix length (V(203.0.113.6/32), V(2001:db8::6/128)). MetalLB refuses V(203.0.113.6)
-            as an invalid CIDR, so it is refused here with that fix (C(missing_prefix)).
-          - A CIDR with spaces in it is refused (MetalLB reads a CIDR as written); spaces around the addresses of a range are fine.
-          - Also refused, although MetalLB takes them, because MetalLB's reading surprises. A CIDR with host bits set
-            (V(192.0.2.5/24), MetalLB silently masks it), a range whose ends are of two families, an IPv4-mapped IPv6 address.
-        type: list
-        elements: str
-      protocol:
-        description:
-          - How the pool's addresses are announced. Only V(layer2) pools are checked against O(l2_networks).
-        type: str
-        choices: [layer2, bgp]
-        default: layer2
-      avoid_buggy_ips:
-        description:
-          - MetalLB's C(avoidBuggyIPs); only affects IPv4 addresses ending in .0 and .255.
-        type: bool
-        default: false
-      auto_assign:
-        description:
-          - MetalLB's C(autoAssign); returned as given.
-        type: bool
-        default: true
   node_addresses:
     description:
       - Node addresses. No pool may contain one.

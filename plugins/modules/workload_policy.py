@@ -31,6 +31,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - baremetal.metallb.controller_check
+  - baremetal.metallb.pools
 options:
   workloads:
     description:
@@ -220,27 +221,6 @@ options:
     type: list
     elements: dict
     default: []
-    suboptions:
-      name:
-        description: The pool's name.
-        type: str
-      addresses:
-        description: CIDRs (one address with its prefix length, C(203.0.113.6/32)) or ranges C(first-last).
-        type: list
-        elements: str
-      protocol:
-        description: How the pool's addresses are announced.
-        type: str
-        choices: [layer2, bgp]
-        default: layer2
-      avoid_buggy_ips:
-        description: MetalLB's C(avoidBuggyIPs); IPv4 addresses ending in .0 and .255 are then never assigned.
-        type: bool
-        default: false
-      auto_assign:
-        description: MetalLB's C(autoAssign).
-        type: bool
-        default: true
   mode:
     description: The announcement mode of workloads whose pool and own O(workloads[].mode) do not say.
     type: str
@@ -447,7 +427,8 @@ notes:
   - "Rules: V(l2_local_no_spread), V(l2_local_fewer_replicas_than_nodes), V(bgp_local_not_on_every_advertising_node),
     V(ecmp_rehash_without_affinity), V(cluster_hides_client_ip), V(local_backends_outside_advertising_nodes),
     V(pool_not_advertised), V(zero_replicas), V(no_announcing_node), V(node_excluded_from_lb), V(ipvs_without_strict_arp),
-    V(bgp_peer_needs_multihop), V(mode_unknown), V(context_missing). The collection's C(docs/lb_workload.md) explains each."
+    V(bgp_peer_needs_multihop), V(mode_unknown), V(context_missing), V(pool_lacks_ip_family), V(l2_ipv6_pool_outside_node_segment).
+    The collection's C(docs/lb_workload.md) explains each."
   - The pods carry no tolerations, so a node with a C(NoSchedule) or C(NoExecute) taint read from the cluster counts as not schedulable.
 seealso:
   - module: baremetal.metallb.pool_validate
