@@ -229,6 +229,16 @@ def node_address(k: int) -> str:
     return f"198.51.100.{10 + k}"
 
 
+def node_address6(k: int) -> str:
+    """The node host's address on the lab's IPv6 segment (labctl's plan: the IPv4 octet's digits)."""
+    return f"2001:db8:100::{10 + k}"
+
+
+# dual-stack, IPv4 first (the primary family: Services without ipFamilies stay IPv4)
+SERVICE_RANGES = f"{V.SERVICE_CIDR},{V.SERVICE_CIDR6}"
+CLUSTER_RANGES = f"{V.CLUSTER_CIDR},{V.CLUSTER_CIDR6}"
+
+
 # ----------------------------------------------------------------------------- network
 
 def ensure_network(c: Cluster) -> None:
@@ -288,7 +298,7 @@ def start_components(c: Cluster, bins: dict[str, Path], api: Api, deadline: floa
             f"--proxy-client-key-file={P}/front-proxy-client.key",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-key-file={P}/sa.pub", f"--service-account-signing-key-file={P}/sa.key",
-            f"--service-cluster-ip-range={V.SERVICE_CIDR}",
+            f"--service-cluster-ip-range={SERVICE_RANGES}",
             "--authorization-mode=Node,RBAC", "--allow-privileged=true",
             # webhooks and aggregated APIs are dialled at the endpoint (pod) IP, not the
             # ClusterIP: no kube-proxy needed in the control namespace
@@ -304,9 +314,11 @@ def start_components(c: Cluster, bins: dict[str, Path], api: Api, deadline: floa
             str(bins["kube-controller-manager"]), *common("controller-manager"), "--secure-port=10257",
             f"--root-ca-file={P}/ca.crt", f"--service-account-private-key-file={P}/sa.key",
             "--use-service-account-credentials=true", "--controllers=*",
-            # each Node gets a /24 of the pod CIDR; kwok hands pod IPs out of it
-            f"--cluster-cidr={V.CLUSTER_CIDR}", "--allocate-node-cidrs=true",
-            f"--node-cidr-mask-size={V.NODE_CIDR_MASK}", f"--service-cluster-ip-range={V.SERVICE_CIDR}"])
+            # each Node gets a /24 and a /64 of the pod CIDRs; kwok hands pod IPs out of both
+            # (dual-stack refuses the family-less --node-cidr-mask-size)
+            f"--cluster-cidr={CLUSTER_RANGES}", "--allocate-node-cidrs=true",
+            f"--node-cidr-mask-size-ipv4={V.NODE_CIDR_MASK}", f"--node-cidr-mask-size-ipv6={V.NODE_CIDR_MASK6}",
+            f"--service-cluster-ip-range={SERVICE_RANGES}"])
     if not c.pid("kube-scheduler"):
         c.spawn("kube-scheduler", [str(bins["kube-scheduler"]), *common("scheduler"), "--secure-port=10259"])
     wait_until(c, "kube-controller-manager", lambda: c.ns_http_ok("https://127.0.0.1:10257/healthz"), deadline)
@@ -340,8 +352,8 @@ def wait_until(c: Cluster, svc: str, ready, deadline: float) -> None:
 
 
 def node_manifest(k: int) -> dict:
-    """A Node as a kubelet would register it: InternalIP = the node host's lab address, no
-    taint. The API server keeps status on create; kwok's node-initialize keeps the addresses."""
+    """A Node as a kubelet would register it: InternalIPs = the node host's lab addresses
+    (IPv4 first, then IPv6: a dual-stack kubelet's --node-ip), no taint. The API server keeps status on create; kwok's node-initialize keeps the addresses."""
     name = f"node{k}"
     return {
         "apiVersion": "v1", "kind": "Node",
@@ -351,6 +363,7 @@ def node_manifest(k: int) -> dict:
                                 "kubernetes.io/arch": "amd64", "type": "kwok"}},
         "spec": {},
         "status": {"addresses": [{"type": "InternalIP", "address": node_address(k)},
+                                 {"type": "InternalIP", "address": node_address6(k)},
                                  {"type": "Hostname", "address": name}]},
     }
 

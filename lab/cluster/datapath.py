@@ -9,19 +9,21 @@ it reaches the API server with the admin certificate, like the MetalLB superviso
 
 * **kube-proxy** v1.37.1 (the cluster's own build) in every node host's namespaces (net +
   mount + UTS of NAME-nodeK), `--hostname-override=nodeK --proxy-mode=nftables
-  --cluster-cidr=198.18.0.0/17`, healthz on the node's lab address :10256, metrics on
+  --cluster-cidr=198.18.0.0/17,2001:db8:18::/56` (dual-stack: its ip and ip6 tables), healthz on the node's lab address :10256, metrics on
   127.0.0.1:10249 of that host; authenticated with a TokenRequest token of ServiceAccount
   kube-system/kube-proxy bound to ClusterRole system:node-proxier (as kubeadm does).
-* node sysctls: ip_forward=1 (a node forwards to pods and to other nodes), send_redirects=0
+* node sysctls: ip_forward=1 and IPv6 forwarding=1 (a node forwards to pods and to other nodes), send_redirects=0
   (it forwards DNATed packets out of the interface they came in on: no ICMP redirects to the
   client), rp_filter never strict. The previous values are restored when the data path stops.
-* routes: on every node, each other Node's podCIDR via that node's lab address (proto
-  ROUTE_PROTO, so a cleanup finds them). The router and the client have no pod routes.
+* routes: on every node, each other Node's podCIDRs via that node's lab address of the same
+  family (proto ROUTE_PROTO, so a cleanup finds them). The router and the client have no pod routes.
 * **pods that opt in** (label `lab.baremetal.metallb/datapath=echo`, on the pod template) and
   run on a lab node: a network namespace NAME-p<uid8> with `eth0` (veth; peer dp<uid8> in the
-  node host) carrying the pod IP kwok assigned (/32), on-link default route via the node's own
-  lab address (the node answers ARP for it on the veth: no extra address anywhere); on the node
-  a /32 route to the pod over the veth. In it runs echo.py on every TCP containerPort of the
+  node host) carrying the pod IPs kwok assigned (/32, and /128 for the IPv6 one), on-link default
+  route via the node's own lab address (the node answers ARP for it on the veth: no extra address
+  anywhere); IPv6: default via fe80::1, a link-local address on the node's side of the veth (a
+  Linux node answers neighbour solicitations only for addresses on the asking interface), the
+  usual CNI way; on the node a /32 (/128) route to the pod over the veth. In it runs echo.py on every TCP containerPort of the
   pod (8080 if it declares none). Every other pod stays simulated (kwok only).
 
 A pod that goes away, moves or changes IP is unwired (echo ended by PID, namespace deleted: the
@@ -48,7 +50,8 @@ from urllib.parse import quote
 
 from . import build
 from . import versions as V
-from .control import ENV, Cluster, _alive, _starttime, end_processes, log, node_address, pids_in_netns
+from .control import (CLUSTER_RANGES, ENV, Cluster, _alive, _starttime, end_processes, log, node_address,
+                      node_address6, pids_in_netns)
 
 POLL = 0.5
 LABEL = "lab.baremetal.metallb/datapath"
@@ -60,13 +63,14 @@ KUBE_PROXY_SA = ("kube-system", "kube-proxy")
 BINDING = "lab-datapath-kube-proxy"
 TOKEN_SECONDS = 86400
 HEALTHZ_PORT = 10256
-NODE_SYSCTLS = {"net.ipv4.ip_forward": "1",
+NODE_SYSCTLS = {"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1",
                 "net.ipv4.conf.all.send_redirects": "0",
                 "net.ipv4.conf.default.send_redirects": "0",
                 "net.ipv4.conf.eth0.send_redirects": "0"}
 STRICT_RPF = ("net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter", "net.ipv4.conf.eth0.rp_filter")
 POD_NETNS = re.compile(r"^(?P<lab>.+)-p(?P<uid>[0-9a-f]{8})$")
 POD_VETH = re.compile(r"^dp[0-9a-f]{8}$")  # node side of a pod's veth pair
+POD_GW6 = "fe80::1"  # the node's side of every pod veth: the pods' IPv6 gateway (link-local, per veth)
 
 
 def run(argv: list[str], check: bool = True) -> subprocess.CompletedProcess:
@@ -135,6 +139,9 @@ class EchoPod:
         self.ns, self.name = meta["namespace"], meta["name"]
         self.node = pod["spec"]["nodeName"]
         self.ip = pod["status"]["podIP"]
+        # every family's address, the primary (podIP) first; kwok fills podIPs from the Node's podCIDRs
+        self.ips = list(dict.fromkeys([self.ip, *(i["ip"] for i in pod["status"].get("podIPs") or [])]))
+        self.ip6 = next((ip for ip in self.ips if ":" in ip), None)
         self.ports = pod_ports(pod)
         self.netns = f"{dp.c.name}-p{self.uid8}"
         self.veth = f"dp{self.uid8}"
@@ -145,7 +152,7 @@ class EchoPod:
         self.state, self.reason = "waiting", ""
 
     def key(self) -> tuple:
-        return (self.node, self.ip, tuple(self.ports))
+        return (self.node, tuple(self.ips), tuple(self.ports))
 
     def wire(self) -> None:
         c = self.dp.c
@@ -154,6 +161,9 @@ class EchoPod:
         if Path(f"/run/netns/{self.netns}").exists():  # left by a killed run: start clean
             run(["ip", "netns", "del", self.netns], check=False)
         run(["ip", "netns", "add", self.netns])
+        if self.ip6:  # the pod's IPv6 address usable at once: no duplicate address detection in it
+            run(["ip", "netns", "exec", self.netns, "sysctl", "-q", "-w", "net.ipv6.conf.default.accept_dad=0",
+                 "net.ipv6.conf.all.accept_dad=0"])
         run(["ip", "-n", self.netns, "link", "set", "lo", "up"])
         run(["ip", "-n", self.netns, "link", "add", "eth0", "type", "veth", "peer", "name", self.veth,
              "netns", node_ns])
@@ -165,12 +175,19 @@ class EchoPod:
         run(["ip", "-n", node_ns, "link", "set", self.veth, "up"])
         run(["ip", "-n", node_ns, "route", "replace", f"{self.ip}/32", "dev", self.veth, "scope", "link",
              "src", gw])
+        if self.ip6:
+            gw6 = node_address6(int(self.node[4:]))
+            run(["ip", "-n", node_ns, "addr", "add", f"{POD_GW6}/64", "dev", self.veth, "nodad"])
+            run(["ip", "-n", self.netns, "addr", "add", f"{self.ip6}/128", "dev", "eth0", "nodad"])
+            run(["ip", "-n", self.netns, "-6", "route", "add", "default", "via", POD_GW6, "dev", "eth0"])
+            run(["ip", "-n", node_ns, "-6", "route", "replace", f"{self.ip6}/128", "dev", self.veth, "src", gw6])
         self.start_echo()
 
     def start_echo(self) -> None:
         c = self.dp.c
         argv = ["nsenter", f"--net=/run/netns/{self.netns}", "--", _python(), str(Path(__file__).with_name("echo.py")),
-                "serve", "--pod", f"{self.ns}/{self.name}", "--node", self.node, "--pod-ip", self.ip,
+                "serve", "--pod", f"{self.ns}/{self.name}", "--node", self.node,
+                *(a for ip in self.ips for a in ("--pod-ip", ip)),
                 *(a for p in self.ports for a in ("--port", str(p))), "--ready-file", str(self.ready_file)]
         self.ready_file.unlink(missing_ok=True)
         with open(c.state / "logs" / f"{self.svc}.log", "ab") as out:
@@ -187,7 +204,7 @@ class EchoPod:
             log(f"{self.svc}: {self.reason}")
             return
         self.state, self.reason = "running", ""
-        log(f"pod {self.ns}/{self.name} on {self.node}: {self.ip} in {self.netns}, echo on {self.ports} "
+        log(f"pod {self.ns}/{self.name} on {self.node}: {', '.join(self.ips)} in {self.netns}, echo on {self.ports} "
             f"(pid {self.proc.pid})")
 
     def check(self) -> None:
@@ -213,7 +230,8 @@ class EchoPod:
         self.proc, self.state = None, "stopped"
 
     def info(self) -> dict:
-        return {"namespace": self.ns, "pod": self.name, "node": self.node, "pod_ip": self.ip, "ports": self.ports,
+        return {"namespace": self.ns, "pod": self.name, "node": self.node, "pod_ip": self.ip, "pod_ips": self.ips,
+                "ports": self.ports,
                 "netns": self.netns, "veth": self.veth, "state": self.state, "reason": self.reason,
                 "pid": self.proc.pid if self.proc and self.proc.poll() is None else None, "restarts": self.restarts}
 
@@ -314,7 +332,7 @@ current-context: lab
         svc = f"datapath-kube-proxy-{node}"
         addr = node_address(int(node[4:]))
         argv = [*self._enter(node), str(binary), f"--kubeconfig={self.kubeconfig}", f"--hostname-override={node}",
-                "--proxy-mode=nftables", f"--cluster-cidr={V.CLUSTER_CIDR}",
+                "--proxy-mode=nftables", f"--cluster-cidr={CLUSTER_RANGES}",
                 f"--healthz-bind-address={addr}:{HEALTHZ_PORT}", "--metrics-bind-address=127.0.0.1:10249",
                 "--conntrack-max-per-core=0"]  # no global nf_conntrack_max change (shared kernel)
         with open(self.c.state / "logs" / f"{svc}.log", "ab") as out:
@@ -335,10 +353,11 @@ current-context: lab
             conn.close()
 
     def ensure_routes(self, nodes: list[dict]) -> None:
-        cidrs = {n["metadata"]["name"]: (n["spec"].get("podCIDRs") or [None])[0] for n in nodes}
+        cidrs = {n["metadata"]["name"]: n["spec"].get("podCIDRs") or [] for n in nodes}
+        gateway = {4: node_address, 6: node_address6}
         for node in self.nodes:
-            want = {cidr: node_address(int(other[4:])) for other, cidr in cidrs.items()
-                    if other != node and other in self.nodes and cidr and ipaddress.ip_network(cidr).version == 4}
+            want = {cidr: gateway[ipaddress.ip_network(cidr).version](int(other[4:])) for other, ranges in cidrs.items()
+                    if other != node and other in self.nodes for cidr in ranges}
             have = self.routes.get(node, {})
             if want == have:
                 continue
@@ -512,9 +531,10 @@ def clean_nodes(c: Cluster) -> list[str]:
             if POD_VETH.match(link["ifname"]):
                 run(["ip", "-n", ns, "link", "del", link["ifname"]], check=False)
                 out.append(f"{node}: veth {link['ifname']}")
-        if run(["ip", "-n", ns, "route", "show", "proto", ROUTE_PROTO], check=False).stdout.strip():
-            run(["ip", "-n", ns, "route", "flush", "proto", ROUTE_PROTO], check=False)
-            out.append(f"{node}: pod routes")
+        for fam in ("-4", "-6"):
+            if run(["ip", "-n", ns, fam, "route", "show", "proto", ROUTE_PROTO], check=False).stdout.strip():
+                run(["ip", "-n", ns, fam, "route", "flush", "proto", ROUTE_PROTO], check=False)
+                out.append(f"{node}: pod routes ({'IPv4' if fam == '-4' else 'IPv6'})")
         if node in restore:
             _write_sysctls(c, node, restore[node])
             out.append(f"{node}: sysctls restored")

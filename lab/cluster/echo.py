@@ -7,13 +7,16 @@ No container image runs in the lab: for a pod that opts in to the data path (dat
 server stands in for the workload, in the pod's own network namespace. It answers every HTTP
 request (HTTP/1.1, keep-alive) with one JSON line saying what it saw:
 
-    {"pod": "ns/name", "node": "node2", "pod_ip": "198.18.1.3", "local": "198.18.1.3:8080",
-     "source": "198.51.100.11", "source_port": 41234}
+    {"pod": "ns/name", "node": "node2", "pod_ip": "198.18.1.3", "pod_ips": ["198.18.1.3", "2001:db8:18:1::3"],
+     "local": "198.18.1.3:8080", "family": "IPv4", "source": "198.51.100.11", "source_port": 41234}
 
 `source` is the address the packet arrived from *in the pod*: the client's own address when
-nothing rewrote it (externalTrafficPolicy Local), a node address after kube-proxy's SNAT.
+nothing rewrote it (externalTrafficPolicy Local), a node address after kube-proxy's SNAT. A pod
+with an IPv6 address (the lab is dual-stack) listens on both families, each socket its own
+(IPv6-only, so an IPv4 client shows as 198.51.100.100, never as ::ffff:198.51.100.100);
+`family` is the one the request came over.
 
-    echo.py serve --pod NS/NAME --node NODE --pod-ip IP --port 8080 [--port ...]
+    echo.py serve --pod NS/NAME --node NODE --pod-ip IP [--pod-ip IP6] --port 8080 [--port ...]
     echo.py get  HOST PORT [--count N] [--keepalive] [--timeout S]    # JSON list of answers
     echo.py hold HOST PORT --conns N --duration S [--interval S]      # long-lived connections
 
@@ -26,6 +29,7 @@ whether (and when, in seconds since the first line) it broke, and every pod that
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import signal
@@ -45,7 +49,9 @@ def make_handler(identity: dict):
 
         def do_GET(self):  # noqa: N802 - http.server's naming
             local = self.connection.getsockname()
-            body = (json.dumps({**identity, "local": f"{local[0]}:{local[1]}",
+            v6 = ":" in local[0]
+            body = (json.dumps({**identity, "local": f"[{local[0]}]:{local[1]}" if v6 else f"{local[0]}:{local[1]}",
+                                "family": "IPv6" if v6 else "IPv4",
                                 "source": self.client_address[0], "source_port": self.client_address[1]})
                     + "\n").encode()
             self.send_response(200)
@@ -66,9 +72,21 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        # this socket takes IPv6 only; the IPv4 one beside it takes IPv4
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        super().server_bind()
+
+
 def serve(args) -> int:
-    identity = {"pod": args.pod, "node": args.node, "pod_ip": args.pod_ip}
-    servers = [Server(("0.0.0.0", p), make_handler(identity)) for p in args.port]
+    identity = {"pod": args.pod, "node": args.node, "pod_ip": args.pod_ip[0], "pod_ips": args.pod_ip}
+    handler = make_handler(identity)
+    servers = [Server(("0.0.0.0", p), handler) for p in args.port]
+    if any(ipaddress.ip_address(ip).version == 6 for ip in args.pod_ip):
+        servers += [Server6(("::", p), handler) for p in args.port]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -168,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("serve")
     s.add_argument("--pod", required=True)
     s.add_argument("--node", required=True)
-    s.add_argument("--pod-ip", required=True)
+    s.add_argument("--pod-ip", action="append", required=True, help="primary first; again for the other family")
     s.add_argument("--port", type=int, action="append", required=True)
     s.add_argument("--ready-file", help="written once every port listens")
     for name in ("get", "hold"):

@@ -42,6 +42,13 @@ SERVICE_CIDR = ipaddress.ip_network("198.18.128.0/17")   # ClusterIPs
 KUBERNETES_SVC_IP = ipaddress.ip_address("198.18.128.1") # first service IP = kubernetes.default
 KWOK_FALLBACK_CIDR = "198.19.255.0/24"  # kwok's --cidr, used only for a Node without podCIDR
 NODE_CIDR_MASK = 24
+# The IPv6 half (dual-stack, IPv4 first: a Service without ipFamilies stays IPv4 as before).
+# Only 2001:db8::/32 (RFC 3849 documentation space), apart from the segment 2001:db8:100::/64
+# and the VIPs 2001:db8:203::/48: pods 2001:db8:18::/56 (node1 2001:db8:18::/64, node2
+# 2001:db8:18:1::/64, ...), ClusterIPs 2001:db8:19::/112 (the API server takes /108 or longer).
+CLUSTER_CIDR6 = ipaddress.ip_network("2001:db8:18::/56")
+SERVICE_CIDR6 = ipaddress.ip_network("2001:db8:19::/112")
+NODE_CIDR_MASK6 = 64
 
 # The control-plane host on the lab segment (router .1, nodes .11.., client .100).
 CONTROL_HOST = "control"

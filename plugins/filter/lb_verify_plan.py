@@ -13,8 +13,10 @@ description:
   - Takes the C(services) that P(baremetal.metallb.lb_status#module) returns and the inventory, and decides what the
     wire checks of the P(baremetal.metallb.lb_verify#role) role send to P(baremetal.metallb.leader_verify#module),
     P(baremetal.metallb.bgp_verify#module) and P(baremetal.metallb.lb_probe#module).
-  - The layer 2 VIPs are the IPv4 addresses of the Services announced in layer 2 mode (ARP is IPv4 only), each expected
-    to be answered by the leader MetalLB recorded; a leader whose MAC is not known is not passed on as expected.
+  - The layer 2 VIPs are the addresses of both families of the Services announced in layer 2 mode, each expected to be
+    answered by the leader MetalLB recorded: P(baremetal.metallb.leader_verify#module) sends ARP requests for the IPv4
+    ones and neighbor solicitations (NDP) for the IPv6 ones in one run, so a dual-stack Service is checked in both
+    families. A leader whose MAC is not known is not passed on as expected.
   - The BGP VIPs map to the next hops MetalLB's view expects; the router's sessions with those next hops are checked too,
     so a missing next hop can be explained.
   - Node MACs come from O(node_macs), or each node's C(node_mac) (the lab's C(lab_mac)) host variable; node addresses
@@ -60,7 +62,7 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     plan: "{{ status.services | baremetal.metallb.lb_verify_plan(hostvars=hostvars, groups=groups) }}"
 
-- name: Which node answers ARP for each layer 2 VIP
+- name: Which node answers ARP (IPv4) or NDP (IPv6) for each layer 2 VIP
   baremetal.metallb.leader_verify:
     addresses: "{{ plan.l2_addresses }}"
     nodes: "{{ plan.node_macs }}"
@@ -88,9 +90,12 @@ _value:
       description: Node name to address(es).
       type: dict
     l2_addresses:
-      description: The IPv4 VIPs announced in layer 2 mode.
+      description: The VIPs announced in layer 2 mode, IPv4 (ARP) and IPv6 (NDP).
       type: list
       elements: str
+    families:
+      description: Every VIP to its family, V(IPv4) or V(IPv6); the report gives each family its own verdicts.
+      type: dict
     l2_expected:
       description: VIP to the leader MetalLB recorded, for leaders with a known MAC.
       type: dict
@@ -106,7 +111,7 @@ _value:
       type: list
       elements: dict
     check_arp:
-      description: Whether leader_verify has VIPs to check and a client to run on.
+      description: Whether leader_verify has VIPs (either family) to check and a client to run on.
       type: bool
     check_bgp:
       description: Whether bgp_verify has VIPs to check and a router to run on.

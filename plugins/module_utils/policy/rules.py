@@ -13,6 +13,7 @@ gave is not guessed: it is reported once, per missing fact, as a
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.announcers.model import (
     AD_KIND,
@@ -43,6 +44,8 @@ RULES = (
     "bgp_peer_needs_multihop",
     "mode_unknown",
     "context_missing",
+    "pool_lacks_ip_family",
+    "l2_ipv6_pool_outside_node_segment",
 )
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -194,6 +197,7 @@ class PolicyEngine:
                 ref,
             )
         self._rule_cluster_hides_client_ip(workload, ref)
+        self._rule_pool_families(workload, ref, pool)
         if modes is None and self._advertised_nowhere(pool_name, pool):
             self._add(
                 "pool_not_advertised", "error",
@@ -227,6 +231,8 @@ class PolicyEngine:
                     )
             if not self._rule_nobody_announces(mode, pool_name, pool, announcers, ref):
                 continue
+            if mode == "layer2" and pool is not None:
+                self._rule_l2_ipv6_segment(ref, pool, announcers)
             if mode == "layer2" and local:
                 self._rule_l2_local(workload, ref, replicas, announcers)
             if mode == "bgp" and local:
@@ -248,6 +254,66 @@ class PolicyEngine:
             "Set external_traffic_policy: Local and keep the pods on the announcing nodes, or pass the client address in a PROXY protocol "
             "or X-Forwarded-For header.",
             ref,
+        )
+
+    def _rule_pool_families(self, workload: dict, ref: str, pool: Pool | None) -> None:
+        """A Service of stated ip_families whose pool (named, or any auto-assign pool) lacks one of them:
+        MetalLB takes every family of a Service from one pool."""
+        wanted = {int(f[-1]) for f in workload.get("ip_families") or [] if f in ("IPv4", "IPv6")}
+        if not wanted:
+            return  # the cluster's primary family: not known here, not guessed
+        if pool is not None:
+            candidates, what = [pool], f"pool {pool.name}"
+        elif workload.get("address_pool") or not self._pools:
+            return  # a pool known by name only, or no pools given: nothing to compare with
+        else:
+            candidates, what = [p for p in self._pools.values() if p.auto_assign], "no auto-assign pool"
+        if any(wanted <= {run.version for run in p.runs} for p in candidates):
+            return
+        have = sorted({run.version for p in candidates for run in p.runs})
+        missing = sorted(wanted - set(have))
+        asked = "RequireDualStack (IPv4 and IPv6)" if len(wanted) > 1 else f"IPv{min(wanted)} only"
+        if pool is not None:
+            held = " and ".join(f"IPv{v}" for v in have) or "no"
+            reason = f"{ref} is {asked} but pool {pool.name} has {held} addresses only"
+            fix = f"Add {' and '.join(f'IPv{v}' for v in missing)} addresses to pool {pool.name}"
+        else:
+            reason = f"{ref} is {asked} but {what} has every family it asks for"
+            fix = "Give one auto-assign pool every family the Service asks for, or name such a pool in address_pool"
+        self._add(
+            "pool_lacks_ip_family", "error",
+            f"{reason}, and MetalLB takes all of a Service's addresses from one pool, so {ref} gets no address and stays pending.",
+            f"{fix}, or set ip_families to the families the pool has.",
+            ref,
+        )
+
+    def _rule_l2_ipv6_segment(self, ref: str, pool: Pool, announcers: Announcement | None) -> None:
+        """An IPv6 layer2 pool outside every IPv6 network of the announcing nodes: NDP for it goes nowhere."""
+        runs6 = [run for run in pool.runs if run.version == 6]
+        if not runs6:
+            return
+        nodes = [n for n in self._cluster.nodes or [] if announcers is None or n.name in (announcers.nodes or [])]
+        networks = [net for n in nodes for dummy, net in n.addresses if net is not None and net.version == 6]
+        if not networks:
+            networks = [net for net in self._cluster.node_subnets or [] if net.version == 6]
+        if not networks:
+            self._need("node_subnets", "l2_ipv6_pool_outside_node_segment", ref)
+            return
+        outside = [run for run in runs6 if not any(run.first >= int(net.network_address) and run.last <= int(net.broadcast_address)
+                                                   for net in networks)]
+        if not outside:
+            return
+        texts = ", ".join(f"{ipaddress.IPv6Address(run.first)}-{ipaddress.IPv6Address(run.last)}" for run in outside)
+        segments = ", ".join(sorted({str(net) for net in networks}))
+        self._add_object(
+            ("pool", pool.name, "l2_ipv6_pool_outside_node_segment"),
+            Finding(
+                "l2_ipv6_pool_outside_node_segment", "error",
+                f"Layer2 pool {pool.name} has IPv6 addresses ({texts}) outside the nodes' IPv6 segments ({segments}), so the speaker "
+                f"answers neighbor solicitations nobody sends for them and {ref} is unreachable over IPv6.",
+                f"Take pool {pool.name}'s IPv6 addresses from the nodes' IPv6 segment, or announce them with BGP.",
+                object=f"pool/{pool.name}",
+            ),
         )
 
     def _rule_pool_not_advertised(self, mode: str, pool_name: str | None, ref: str) -> bool:

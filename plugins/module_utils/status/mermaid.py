@@ -85,22 +85,23 @@ def _node_box(chart: Chart, node: str, nodes: Nodes, cls: str | None = None, add
 
 
 def _layer2(chart: Chart, service: dict, vip: str, nodes: Nodes) -> list[str]:
-    """The ARP part; returns the nodes the client's traffic reaches."""
+    """The ARP (IPv4) / NDP (IPv6) part; returns the nodes the client's traffic reaches."""
     leader = service["layer2"].get("leader")
+    arp = "/".join(dict.fromkeys("NDP" if ":" in ip else "ARP" for ip in sorted(service["ingress_ips"], key=lambda ip: ":" in ip))) or "ARP"
     checks = [c for c in (service["wire"].get("leader") or {}).values() if c["status"] != SKIPPED]
     chart.link("client", vip)
     if not checks:
         if leader:
-            chart.link(vip, _node_box(chart, leader, nodes), "ARP leader")
+            chart.link(vip, _node_box(chart, leader, nodes), f"{arp} leader")
         return [leader] if leader else []
     answered: dict[str, bool] = {}  # who answered (a node name, or a MAC of no known node) -> is a node
     for check in checks:
         for responder in check["responders"]:
             answered.setdefault(responder["node"] or responder["mac"] or "?", bool(responder["node"]))
     if leader in answered:
-        chart.link(vip, _node_box(chart, leader, nodes, "ok"), "ARP leader, answers")
+        chart.link(vip, _node_box(chart, leader, nodes, "ok"), f"{arp} leader, answers")
     elif leader:
-        chart.link(vip, _node_box(chart, leader, nodes, "fail"), "ARP leader (MetalLB), no answer", dashed=True, fail=True)
+        chart.link(vip, _node_box(chart, leader, nodes, "fail"), f"{arp} leader (MetalLB), no answer", dashed=True, fail=True)
     for who, is_node in answered.items():
         if who == leader:
             continue
@@ -108,9 +109,9 @@ def _layer2(chart: Chart, service: dict, vip: str, nodes: Nodes) -> list[str]:
             box = _node_box(chart, who, nodes, "fail")
         else:
             box = chart.node(node_id(f"mac_{who}"), f"unknown MAC<br/>{who}", cls="fail")
-        chart.link(vip, box, "answers ARP too" if leader in answered else "answers ARP, not expected", fail=True)
+        chart.link(vip, box, f"answers {arp} too" if leader in answered else f"answers {arp}, not expected", fail=True)
     if not answered and not leader:
-        chart.link(vip, chart.node("n_none", "no node answers", cls="fail"), "no ARP reply", dashed=True, fail=True)
+        chart.link(vip, chart.node("n_none", "no node answers", cls="fail"), f"no {arp} reply", dashed=True, fail=True)
     return [who for who, is_node in answered.items() if is_node]
 
 

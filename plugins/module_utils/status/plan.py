@@ -5,7 +5,7 @@
 
 ``verify_plan`` decides: the client host that probes ARP and sends the data-path requests,
 the router asked for its routes, each node's MACs and addresses (to name who answers),
-the layer 2 VIPs with the leader MetalLB recorded, the BGP VIPs with their next hops and the
+the layer 2 VIPs of both families with the leader MetalLB recorded (ARP for IPv4, NDP for IPv6), the BGP VIPs with their next hops and the
 router's sessions with them, the data-path targets, and a note for each check that cannot
 run. ``wire_results`` reads what the checks returned. Plain data in and out; no Ansible imports.
 """
@@ -76,8 +76,8 @@ def verify_plan(services: list[dict], hostvars=None, groups=None, client_host: s
     for service in services:
         layer2, bgp = service.get("layer2"), service.get("bgp")
         if layer2:
-            # ARP is IPv4 only; IPv6 VIPs stay "not checked" in the report
-            l2_leaders.update({ip: layer2.get("leader") for ip in service["ingress_ips"] if ":" not in ip})
+            # every family: leader_verify sends ARP requests for IPv4 VIPs and neighbor solicitations for IPv6 ones
+            l2_leaders.update({ip: layer2.get("leader") for ip in service["ingress_ips"]})
         if bgp:
             bgp_prefixes.update({ip: sorted(bgp.get("next_hops") or []) for ip in service["ingress_ips"]})
         announcing = ([layer2["leader"]] if layer2 and layer2.get("leader") else []) + (bgp["candidate_nodes"] if bgp else [])
@@ -88,19 +88,21 @@ def verify_plan(services: list[dict], hostvars=None, groups=None, client_host: s
 
     notes = []
     if l2_leaders and not client:
-        notes.append("ARP not checked: no client host (lb_verify_client_host or group clients)")
+        notes.append("ARP/NDP not checked: no client host (lb_verify_client_host or group clients)")
     if bgp_prefixes and not router:
         notes.append("BGP routes not checked: no router host (lb_verify_router_hosts or group routers)")
     unnamed = sorted({leader for leader in l2_leaders.values() if leader and leader not in macs})
     if l2_leaders and client and unnamed:
         notes.append(f"no MAC known for {', '.join(unnamed)} (lb_verify_node_macs, or the node_mac host variable): "
-                     "its ARP answers count as a MAC of no known node")
+                     "its ARP/NDP answers count as a MAC of no known node")
     return {
         "client": client,
         "router": router,
         "node_macs": macs,
         "node_addresses": addresses,
         "l2_addresses": list(l2_leaders),
+        "families": {ip: ("IPv6" if ":" in ip else "IPv4") for ip in dict.fromkeys(
+            ip for service in services for ip in service["ingress_ips"])},
         # leader_verify refuses an expected node without a MAC; the report still compares with MetalLB's leader
         "l2_expected": {ip: leader for ip, leader in l2_leaders.items() if leader in macs},
         "bgp_prefixes": bgp_prefixes,

@@ -12,7 +12,11 @@ with one chart per Service (``mermaid.py``). No Ansible imports, so unit tests c
 from __future__ import annotations
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.mermaid import flowchart
-from ansible_collections.baremetal.metallb.plugins.module_utils.status.wire import FAIL, OK, SKIPPED, Nodes, arp_check, route_check
+from ansible_collections.baremetal.metallb.plugins.module_utils.status.wire import (FAIL, OK, SKIPPED, Nodes, announcement, arp_check,
+                                                                                   family, route_check)
+
+FAMILIES = ("IPv4", "IPv6")
+KEPT = {True: "preserved", False: "not preserved (SNAT)", None: "unknown"}
 
 
 def _route_of(routes: dict, ip: str) -> dict | None:
@@ -44,16 +48,80 @@ def merge_checks(services: list[dict], leaders: dict | None, routes: dict | None
         if datapath is not None:
             wire["datapath"] = [probes[key] for key in (f"{ip}:{port['port']}" for ip in service["ingress_ips"]
                                                         for port in service.get("ports") or []) if key in probes]
-            problems += [f"data path {r['address']}:{r['port']}: {p}" for r in wire["datapath"] for p in r.get("problems") or []]
+            problems += [f"data path {_target(r)}: {p}" for r in wire["datapath"] for p in r.get("problems") or []]
+        wire["families"] = per_family(service, wire)
         merged.append(dict(service, wire=wire, problems=problems, ok=not problems))
     return merged
 
 
+def _target(probe: dict) -> str:
+    """``198.51.100.240:80``, ``[2001:db8:100::240]:80``."""
+    address = probe["address"]
+    return f"[{address}]:{probe['port']}" if family(address) == "IPv6" else f"{address}:{probe['port']}"
+
+
+def _verdict(checks: list[dict]) -> str | None:
+    """``ok``, ``FAIL`` or ``not checked`` for some checks of one family; None when there are none."""
+    if not checks:
+        return None
+    if any(c["status"] == FAIL for c in checks):
+        return FAIL
+    return OK if all(c["status"] == OK for c in checks) else SKIPPED
+
+
+def per_family(service: dict, wire: dict) -> dict:
+    """Family -> what the wire showed for the Service's VIPs of that family: the announcement
+    (``ARP``/``NDP`` leader or ``routes``) and its verdict, the data path's verdict, whether the
+    pods saw the client's own address. Only the families the Service has a VIP of."""
+    out = {}
+    for fam in FAMILIES:
+        ips = [ip for ip in service["ingress_ips"] if family(ip) == fam]
+        if not ips:
+            continue
+        entry: dict = {"addresses": ips}
+        leader = [c for ip, c in (wire.get("leader") or {}).items() if ip in ips]
+        if service.get("layer2"):
+            entry["announcement"] = announcement(ips[0])
+            entry["leader"] = _verdict(leader) or SKIPPED
+        if service.get("bgp"):
+            entry["routes"] = _verdict([c for ip, c in (wire.get("routes") or {}).items() if ip in ips]) or SKIPPED
+        probes = [r for r in wire.get("datapath") or [] if r["address"] in ips]
+        if "datapath" in wire:
+            entry["datapath"] = (FAIL if any(r.get("problems") for r in probes) else OK) if probes else SKIPPED
+            kept = {r.get("client_ip_preserved") for r in probes}
+            entry["client_ip_preserved"] = kept.pop() if len(kept) == 1 else None
+        out[fam] = entry
+    return out
+
+
+def _family_line(service: dict) -> str | None:
+    """``- Per family: IPv4 (198.51.100.240): ARP leader ok, data path ok, client address not preserved (SNAT); IPv6 (...)``,
+    for a Service with an IPv6 VIP (a dual-stack one shows both)."""
+    families = service["wire"].get("families") or {}
+    if "IPv6" not in families:
+        return None
+    parts = []
+    for fam, entry in families.items():
+        said = []
+        if "leader" in entry:
+            said.append(f"{entry['announcement']} leader {entry['leader']}")
+        if "routes" in entry:
+            said.append(f"routes {entry['routes']}")
+        if "datapath" in entry:
+            said.append(f"data path {entry['datapath']}")
+            if entry["datapath"] != SKIPPED:
+                said.append(f"client address {KEPT[entry['client_ip_preserved']]}")
+        parts.append(f"{fam} ({', '.join(entry['addresses'])}): {', '.join(said) or SKIPPED}")
+    return f"- Per family{' (dual-stack)' if len(families) > 1 else ''}: " + "; ".join(parts)
+
+
 def _wire_cell(service: dict) -> str:
-    """The table's ``wire`` column: ``ARP ok``, ``ARP FAIL (duplicate: node1, node3)``, ..."""
+    """The table's ``wire`` column: ``ARP ok``, ``ARP FAIL (duplicate: node1, node3)``, ``ARP ok; NDP ok``, ..."""
     cells = []
-    for kind, name in (("leader", "ARP"), ("routes", "routes")):
-        checks = (service["wire"].get(kind) or {}).values()
+    leader = list((service["wire"].get("leader") or {}).values())
+    groups = [("leader", proto, [c for c in leader if announcement(c["address"]) == proto]) for proto in ("ARP", "NDP")]
+    groups.append(("routes", "routes", list((service["wire"].get("routes") or {}).values())))
+    for kind, name, checks in groups:
         if not checks:
             continue
         failed = [c for c in checks if c["status"] == FAIL]
@@ -65,9 +133,12 @@ def _wire_cell(service: dict) -> str:
         else:
             cells.append(f"{name} {FAIL} (" + "; ".join(
                 ", ".join(dict.fromkeys(d["kind"] for d in c["differences"])) for c in failed) + ")")
-    if service["wire"].get("datapath"):
-        broken = any(probe.get("problems") for probe in service["wire"]["datapath"])
-        cells.append(f"data path {FAIL if broken else OK}")
+    probes = service["wire"].get("datapath") or []
+    families = sorted({family(probe["address"]) for probe in probes})
+    for fam in families:
+        broken = any(probe.get("problems") for probe in probes if family(probe["address"]) == fam)
+        # IPv4 alone keeps its short cell; with IPv6 each family has its own
+        cells.append(f"data path {'' if families == ['IPv4'] else fam + ' '}{FAIL if broken else OK}")
     return "; ".join(cells) or SKIPPED
 
 
@@ -135,10 +206,14 @@ def render_markdown(services: list[dict], title: str = "MetalLB verification", n
         for probe in s["wire"].get("datapath") or []:
             by_node = ", ".join(f"{n} {c}" for n, c in probe["by_node"].items()) or "none"
             pods = ", ".join(f"{n} {c}" for n, c in probe["by_pod"].items()) or "none"
-            kept = {True: "preserved", False: "not preserved (SNAT)", None: "unknown"}[probe["client_ip_preserved"]]
-            out.append(f"- Data path, {probe['answered']}/{probe['requests']} requests to {probe['address']}:{probe['port']}: "
+            kept = KEPT[probe["client_ip_preserved"]]
+            v6 = family(probe["address"]) == "IPv6"
+            out.append(f"- Data path{' (IPv6)' if v6 else ''}, {probe['answered']}/{probe['requests']} requests to {_target(probe)}: "
                        f"by node {by_node}; by pod {pods}; client address {kept}; sources seen "
                        f"{', '.join(probe['sources']) or 'none'}")
+        line = _family_line(s)
+        if line:
+            out.append(line)
         for f in s["findings"]:
             out.append(f"- **{f['severity']}** `{f['rule']}`: {f['message']}. Fix: {f['fix']}.")
         for p in s["problems"]:

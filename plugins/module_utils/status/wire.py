@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the wire showed for one VIP, against what MetalLB's view expects, in words.
 
-``arp_check`` reads one address of ``leader_verify``'s ``addresses`` result, ``route_check``
+``arp_check`` reads one address of ``leader_verify``'s ``addresses`` result (ARP for an IPv4
+VIP, NDP for an IPv6 one: ``family`` and ``announcement`` name them), ``route_check``
 one prefix of ``bgp_verify``'s ``prefixes`` result (with its ``peers``). Each returns a plain
 dict: ``status`` (ok, FAIL, not checked), the module's own verdict, who answered or which
 next hops the router has (node names and MACs or addresses), who was expected, and what the
@@ -60,6 +61,16 @@ class Nodes:
         if node or not self.by_address:
             return f"{address} ({node})" if node else address
         return f"{address} (no known node)"
+
+
+def family(address: str) -> str:
+    """``IPv4`` or ``IPv6``: the family of a VIP (the report keeps them apart for dual-stack Services)."""
+    return "IPv6" if ":" in str(address) else "IPv4"
+
+
+def announcement(address: str) -> str:
+    """How a layer 2 VIP is announced and probed: ARP for IPv4, NDP (neighbor solicitation/advertisement) for IPv6."""
+    return "NDP" if ":" in str(address) else "ARP"
 
 
 def _mac(value: str) -> str:
@@ -146,12 +157,12 @@ def arp_check(address: str, seen: dict | None, service: dict, nodes: Nodes) -> d
     """One VIP's ARP verdict: ``leader_verify``'s view of ``address`` against MetalLB's leader
     (``service``: an lb_status report with a ``layer2`` section)."""
     expected = service["layer2"].get("leader")
-    check = {"address": address, "status": SKIPPED, "verdict": None, "detail": None, "node": None, "mac": None,
+    proto = announcement(address)
+    check = {"address": address, "family": family(address), "protocol": proto, "status": SKIPPED, "verdict": None, "detail": None, "node": None, "mac": None,
              "responders": [], "expected": expected, "expected_macs": nodes.macs.get(expected or "", []),
              "meaning": None}
     if seen is None:
-        check["text"] = (f"ARP for {address}: not checked "
-                         f"({'IPv6 VIPs are announced with NDP, which is not probed' if ':' in address else 'no ARP result'})")
+        check["text"] = f"{proto} for {address}: not checked (no {proto} result)"
         return check
     verdict = seen.get("status")
     responders = responders_of(seen, nodes)
@@ -162,7 +173,7 @@ def arp_check(address: str, seen: dict | None, service: dict, nodes: Nodes) -> d
     answered = f"answered by {who}"
     want = f"expected {nodes.node_label(expected)}, MetalLB's leader" if expected else "MetalLB records no leader"
     if agrees:
-        check.update(status=OK, text=f"ARP for {address}: {answered}, MetalLB's leader (ok)")
+        check.update(status=OK, text=f"{proto} for {address}: {answered}, MetalLB's leader (ok)")
         return check
     known = list(dict.fromkeys(r["node"] for r in responders if r["node"]))
     strangers = [r["mac"] or "?" for r in responders if not r["node"]]
@@ -183,7 +194,7 @@ def arp_check(address: str, seen: dict | None, service: dict, nodes: Nodes) -> d
     else:
         meaning = f"leader_verify's verdict is {verdict!r}"
     check.update(status=FAIL, meaning=meaning,
-                 text=f"ARP for {address} ({verdict}): {answered}; {want}. Likely: {meaning}")
+                 text=f"{proto} for {address} ({verdict}): {answered}; {want}. Likely: {meaning}")
     return check
 
 

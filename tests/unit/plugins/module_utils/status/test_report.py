@@ -21,7 +21,7 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.status.report im
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.wire import Nodes
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.status import report_cases
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.status.report_cases import DATA
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import parametrize_cases
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import is_subset, parametrize_cases
 
 L2_LOCAL = DATA["services"]["l2_local"]
 BGP_CLUSTER = DATA["services"]["bgp_cluster"]
@@ -64,13 +64,16 @@ def _names() -> tuple[dict, dict]:
 @parametrize_cases(DATA["arp"])
 def test_arp_cases(case):
     merged, report, module = report_cases.run(case, "arp")
-    ((address, verdict),) = module.items()
-    assert verdict["status"] == case["status"], "the case does not give leader_verify the status it is about"
-    check = merged["wire"]["leader"][address]
-    # who answered, with node names and MACs, and who was expected
-    assert [(r["node"], r["mac"]) for r in check["responders"]] == [(r["node"], r["mac"]) for r in verdict["responders"]]
-    assert check["expected"] == merged["layer2"]["leader"]
-    assert (check["meaning"] is None) == (check["status"] == "ok")
+    # every VIP of the Service, of either family (ARP for IPv4, NDP for IPv6), has its verdict
+    assert set(module) == set(merged["ingress_ips"])
+    for address, verdict in module.items():
+        assert verdict["status"] == case["status"], "the case does not give leader_verify the status it is about"
+        check = merged["wire"]["leader"][address]
+        assert check["protocol"] == ("NDP" if ":" in address else "ARP")
+        # who answered, with node names and MACs, and who was expected
+        assert [(r["node"], r["mac"]) for r in check["responders"]] == [(r["node"], r["mac"]) for r in verdict["responders"]]
+        assert check["expected"] == merged["layer2"]["leader"]
+        assert (check["meaning"] is None) == (check["status"] == "ok")
     _check(case, merged, report)
 
 
@@ -240,3 +243,25 @@ def test_every_chart_styles_only_what_it_draws():
         for line in lines:
             if line.startswith("  class "):
                 assert set(line.split()[1].split(",")) <= declared, (name, line)
+
+
+@parametrize_cases(DATA["families"])
+def test_family_cases(case):
+    """Per family the announcement, the data path and the source-address verdict: a dual-stack
+    Service shows both, an IPv4-only one keeps the cells it always had."""
+    service = report_cases.service(case)
+    service["ports"] = [{"name": "http", "port": 80, "protocol": "TCP"}]
+    probes = [{"address": ip, "port": 80, "requests": 30, "answered": 30, "by_pod": {}, "sources": {}, "by_node": {"node1": 30},
+               "client_ip_preserved": seen["preserved"], "problems": seen.get("problems") or []}
+              for ip, seen in case["probes"].items()]
+    (merged,) = merge_checks([service], None, None, probes)
+    assert merged["ok"] is case["ok"], merged["problems"]
+    assert set(merged["wire"]["families"]) == set(case["families"])
+    for fam, expected in case["families"].items():
+        assert is_subset(expected, merged["wire"]["families"][fam]), (fam, merged["wire"]["families"][fam])
+    text = render_markdown([merged])
+    assert case["table"] in text, text
+    for said in case.get("report", []):
+        assert said in text, f"{said!r} not in:\n{text}"
+    for said in case.get("never", []):
+        assert said not in text.split("```mermaid")[0], said
