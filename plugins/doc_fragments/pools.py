@@ -49,7 +49,7 @@ options:
         default: false
       auto_assign:
         description:
-          - MetalLB's C(autoAssign); returned as given.
+          - MetalLB's C(autoAssign); V(false) keeps the pool's addresses for Services that ask for the pool or an address in it.
         type: bool
         default: true
 """

@@ -3,13 +3,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A small wrapper around the ``kubernetes`` client for this collection's modules.
 
-Modules add ``K8S_AUTH_ARG_SPEC`` to their argument spec (documented by the
-``baremetal.metallb.k8s_auth`` doc fragment), build a ``K8sClient`` with
-``K8sClient.from_params(module.params)`` and make every API call through
-``request()``, which turns API and connection errors into ``K8sError`` with a
-message fit for ``fail_json``. The kubeconfig's content never appears in a
-message. This file imports without the ``kubernetes`` library; check
-``HAS_KUBERNETES`` and fail with ``missing_required_lib('kubernetes')`` first.
+Modules do not use it directly: they build ``K8sModule`` (``module.py``), which adds
+``K8S_AUTH_ARG_SPEC`` (documented by the ``baremetal.metallb.k8s_auth`` doc fragment), checks
+``HAS_KUBERNETES`` and builds the ``K8sClient``. Every API call goes through ``request()``,
+which turns API and connection errors into ``K8sError`` with a message fit for ``fail_json``.
+The kubeconfig's content never appears in a message. This file imports without the
+``kubernetes`` library.
 """
 
 from __future__ import annotations

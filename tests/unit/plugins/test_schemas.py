@@ -10,6 +10,10 @@ workload schemas. A module's DOCUMENTATION is held to its spec by ansible-test's
 fragments, is held to it here. Compared, recursively: option names, ``type``, ``elements``,
 ``choices``, ``default``, ``required``, ``no_log`` and sub-options. Where a role differs on
 purpose, ``ROLE_OPTIONS`` says how and why; any other difference fails.
+
+Where a role hands an option on unchanged, its sub-options are not even written by hand: they are
+generated from the module's documentation by ``schema_sync.py`` (beside this file), and
+``test_generated_copy_is_current`` fails when the copy is stale.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.metallb_config.a
 from ansible_collections.baremetal.metallb.plugins.module_utils.metallb_config.builder import COMMON, FIELDS, REQUIRED
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.argspec import WORKLOAD_POLICY_ARGSPEC
 from ansible_collections.baremetal.metallb.plugins.module_utils.pools.argspec import POOL_OPTIONS, POOL_VALIDATE_ARGSPEC
+from ansible_collections.baremetal.metallb.tests.unit.plugins import schema_sync
 
 ROLES = pathlib.Path(__file__).resolve().parents[3] / "roles"
 DROPPED = "the role has no such option"
@@ -115,6 +120,22 @@ def test_role_option_is_the_module_option(option):
     module_spec, declared = ROLE_OPTIONS[option]
     have = canonical(_role_options(role)[option])
     assert differences(expected(copy.deepcopy(module_spec), declared), have) == []
+
+
+@pytest.mark.parametrize("role, option", sorted(schema_sync.GENERATED))
+def test_generated_copy_is_current(role, option):
+    have = _role_options(role)[option].get("options")
+    assert have == schema_sync.expected(role, option), (
+        f"roles/{role}/meta/argument_specs.yml: {option} is not what the module documents; regenerate it: "
+        "PYTHONPATH=<collections path> .venv/bin/python tests/unit/plugins/schema_sync.py")
+
+
+def test_generating_again_changes_nothing():
+    role, option = sorted(schema_sync.GENERATED)[0]
+    text = (ROLES / role / "meta" / "argument_specs.yml").read_text()
+    once = schema_sync.rewrite(text, role, option)
+    assert schema_sync.rewrite(once, role, option) == once
+    assert yaml.safe_load(once)["argument_specs"]["main"]["options"][option]["options"] == schema_sync.expected(role, option)
 
 
 @pytest.mark.parametrize("kind", sorted(FIELDS))
