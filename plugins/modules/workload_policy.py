@@ -270,7 +270,8 @@ options:
         description: The L2Advertisements.
         type: list
         elements: dict
-        suboptions:
+        # the fields both kinds of advertisement have (_ADVERTISEMENT_OPTIONS in the argument spec)
+        suboptions: &advertisement
           name:
             description: Name, for messages.
             type: str
@@ -294,24 +295,7 @@ options:
         type: list
         elements: dict
         suboptions:
-          name:
-            description: Name, for messages.
-            type: str
-          ip_address_pools:
-            description: C(ipAddressPools); empty (with no pool selectors) means every pool.
-            type: list
-            elements: str
-            default: []
-          ip_address_pool_selectors:
-            description: C(ipAddressPoolSelectors), Kubernetes LabelSelectors on the pools' labels.
-            type: list
-            elements: dict
-            default: []
-          node_selectors:
-            description: C(nodeSelectors), Kubernetes LabelSelectors; empty means every node.
-            type: list
-            elements: dict
-            default: []
+          <<: *advertisement
           peers:
             description: C(peers), the BGPPeer names advertised to; empty means every peer.
             type: list
