@@ -162,6 +162,22 @@ prune:
   returned: with O(output=objects)
   type: list
   elements: dict
+object_names:
+  description: C(Kind namespace/name) of each of RV(objects), in the same order.
+  returned: with O(output=objects)
+  type: list
+  elements: str
+  sample: ["IPAddressPool metallb-system/production-pool"]
+secret_object_names:
+  description: C(Secret namespace/name) of each password Secret, in the order of RV(secret_names).
+  returned: with O(output=objects)
+  type: list
+  elements: str
+prune_names:
+  description: C(Kind namespace/name) of each of RV(prune), in the same order.
+  returned: with O(output=objects)
+  type: list
+  elements: str
 unresolved:
   description: References to objects not in the input, when O(cluster) was not given (path, kind, name).
   returned: with O(output=objects)

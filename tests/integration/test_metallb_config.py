@@ -173,6 +173,35 @@ def test_check_diff_on_the_converged_cluster_is_quiet(kube):
     assert "--- before" not in run.stdout and "+++ after" not in run.stdout, run.stdout
 
 
+def test_a_configuration_the_speakers_refuse_fails_with_their_error(kube):
+    """A BGPPeer whose passwordSecret is a basic-auth Secret without a password: MetalLB's webhook leaves
+    passwordSecret out of its check (internal/config/validator.go) and accepts it, the role cannot see a
+    Secret's keys, and every speaker refuses the whole configuration and keeps its previous one. The role
+    must fail with the speakers' own error (ConfigurationState); back to a good configuration it passes,
+    which needs it to wait for the speakers' new verdict instead of reading their old Invalid one."""
+    core = k8s.CoreV1Api(kube["api"])
+    core.create_namespaced_secret(NS, k8s.V1Secret(metadata=k8s.V1ObjectMeta(name="half-auth"), type="kubernetes.io/basic-auth",
+                                                   string_data={"username": "metallb"}))
+    try:
+        peer = {k: v for k, v in CONFIG["metallb_config_bgp_peers"][0].items() if k != "password"}
+        started = time.monotonic()
+        run = play(kube, config_with(metallb_config_bgp_peers=[dict(peer, password_secret="half-auth")]),
+                   expect_failure=True)
+        refused_after = time.monotonic() - started
+        assert objects(kube, "BGPPeer")["router"]["spec"]["passwordSecret"]["name"] == "half-auth"  # the webhook accepted it
+        assert "MetalLB refused the configuration" in run.stdout, run.stdout
+        assert "password not specified in the secret" in run.stdout, run.stdout
+        assert "(speaker on node node1)" in run.stdout, run.stdout
+        started = time.monotonic()
+        play(kube)
+        print(f"refused configuration reported after {refused_after:.1f} s (whole run); "
+              f"good configuration back and verified in {time.monotonic() - started:.1f} s")
+    finally:
+        core.delete_namespaced_secret("half-auth", NS)
+    states = k8s.CustomObjectsApi(kube["api"]).list_namespaced_custom_object("metallb.io", "v1beta1", NS, "configurationstates")
+    assert all((s.get("status") or {}).get("result") == "Valid" for s in states["items"]), states
+
+
 def test_k8s_batch_info_reads_what_the_api_server_holds(kube, tmp_path):
     """The roles' one-task gather: every read answered from the real API server, Secrets without data."""
     out = tmp_path / "batch.json"

@@ -71,6 +71,13 @@ FIELDS = {
         "bfd_profile": ("bfdProfile", "_bfd_ref"),
         "node_selectors": ("nodeSelectors", "_selectors"),
         "vrf": ("vrf", "_vrf"),
+        # FRR-based modes only (frr, frr-k8s): MetalLB's native speaker refuses them (_check_native_mode)
+        "connect_time": ("connectTime", "_connect_time"),
+        "enable_graceful_restart": ("enableGracefulRestart", "_bool"),
+        "dynamic_asn": ("dynamicASN", "_dynamic_asn"),
+        "local_asn": ("localASN", "_asn"),
+        "interface": ("interface", "_interface"),
+        "dual_stack_address_family": ("dualStackAddressFamily", "_bool"),
         "password": (None, None),  # becomes a Secret, see _peer_password
         "password_secret": (None, None),
     },
@@ -99,7 +106,7 @@ FIELDS = {
 }
 REQUIRED = {
     "pools": ("addresses",),
-    "bgp_peers": ("my_asn", "peer_asn", "peer_address"),
+    "bgp_peers": ("my_asn",),  # and peer_asn or dynamic_asn, peer_address or interface: _peer_rules
     "communities": ("communities",),
 }
 COMMON = ("name", "labels")
@@ -133,7 +140,16 @@ class ConfigResult:
             "secret_names": secret_names,
             "prune": [] if self.errors else self.prune,
             "unresolved": self.unresolved,
+            # "Kind namespace/name", for the role's messages, in the order of objects, secret_names and prune
+            "object_names": [] if self.errors else [_name_of(o) for o in self.objects],
+            "secret_object_names": [_name_of(s) for s in self.secrets],
+            "prune_names": [] if self.errors else [_name_of(o) for o in self.prune],
         }
+
+
+def _name_of(obj: dict) -> str:
+    meta = obj.get("metadata") or {}
+    return f"{obj.get('kind')} {meta.get('namespace')}/{meta.get('name')}"
 
 
 class ConfigBuilder:
@@ -179,6 +195,8 @@ class ConfigBuilder:
                     "labels": meta.get("labels") or {},
                     "type": obj.get("type"),
                     "aliases": [a.get("name") for a in (obj.get("spec") or {}).get("communities") or [] if isinstance(a, dict)],
+                    # immutable in a BGPPeer (the CRD's rule self == oldSelf)
+                    "graceful_restart": bool((obj.get("spec") or {}).get("enableGracefulRestart", False)),
                 }
             index[kind] = entries
         return index
@@ -369,6 +387,30 @@ class ConfigBuilder:
             self._error(path, problem)
         return checked
 
+    def _connect_time(self, path, value, entry):
+        checked = self._duration(path, value, entry)
+        if checked is None:
+            return None
+        seconds = V.duration_seconds(checked)
+        if seconds != int(seconds) or not 1 <= seconds <= 65535:
+            self._error(path, f"{value!r}: MetalLB takes a connect time of whole seconds, 1 to 65535")
+            return None
+        return checked
+
+    def _dynamic_asn(self, path, value, entry):
+        mode = str(value).strip().lower() if isinstance(value, str) else None
+        if mode not in ("internal", "external"):
+            self._error(path, f"{value!r} must be internal (iBGP, the router's ASN = my_asn) or external (eBGP, any other ASN)")
+            return None
+        return mode
+
+    def _interface(self, path, value, entry):
+        if not isinstance(value, str) or not value.strip() or len(value.strip()) > 15 or any(c.isspace() or c == "/" for c in value.strip()):
+            self._error(path, f"{value!r} must be the name of a node interface (1 to 15 characters, no spaces or '/') "
+                              "for unnumbered BGP peering")
+            return None
+        return value.strip()
+
     def _vrf(self, path, value, entry):
         if not isinstance(value, str) or not value:
             self._error(path, f"{value!r} must be the name of a VRF on the nodes")
@@ -534,6 +576,21 @@ class ConfigBuilder:
     # ------------------------------------------------------------ BGP peers
     def _peer_rules(self, path, entry, spec) -> None:
         my_asn, peer_asn = spec.get("myASN"), spec.get("peerASN")
+        # MetalLB's peerFromCR: exactly one of peerASN and dynamicASN, of peerAddress and interface
+        for one, other, what in (("peer_asn", "dynamic_asn", "the router's AS number or how to learn it"),
+                                 ("peer_address", "interface", "the router's address or the interface of an unnumbered session")):
+            given = [key for key in (one, other) if entry.get(key) is not None]
+            if not given:
+                self._error(f"{path}.{one}", f"is required ({what}): give {one} or {other}")
+            elif len(given) == 2:
+                self._error(path, f"has both {one} and {other}; MetalLB takes one of them")
+        if self.cluster is not None and isinstance(entry.get("name"), str):
+            found = self.cluster.get("BGPPeer", {}).get(entry["name"])
+            wanted = bool(spec.get("enableGracefulRestart", False))
+            if found is not None and self._owned(found["labels"]) and found.get("graceful_restart", False) != wanted:
+                self._error(f"{path}.enable_graceful_restart",
+                            f"cannot change on the existing BGPPeer {entry.get('name')!r} (MetalLB's CRD makes it immutable, "
+                            "it needs a new BGP session): give the peer a new name (the old one is pruned) or delete it first")
         if entry.get("ebgp_multihop") and my_asn is not None and my_asn == peer_asn:
             # as the workload_policy rule bgp_peer_needs_multihop: iBGP is not limited to one hop, and MetalLB refuses it
             self._error(f"{path}.ebgp_multihop", f"is set on an iBGP peer (my_asn = peer_asn = {my_asn}); "
@@ -604,10 +661,15 @@ class ConfigBuilder:
             return
         mode = self._var("bgp_mode")
         for path, entry in items["bgp_peers"]:
-            for key in ("keepalive_time", "bfd_profile", "vrf"):
-                if entry.get(key) is not None:
+            for key in ("keepalive_time", "bfd_profile", "vrf", "connect_time", "dynamic_asn", "local_asn", "interface",
+                        "enable_graceful_restart", "dual_stack_address_family"):
+                value = entry.get(key)
+                if key in ("enable_graceful_restart", "dual_stack_address_family"):
+                    value = V.boolean(value)[0] or None  # false is what native mode runs anyway
+                if value is not None:
                     self._error(f"{path}.{key}", f"is not supported by MetalLB's native BGP mode ({mode} is native): "
-                                                 f"remove it, or set {mode}: frr if MetalLB runs with FRR")
+                                                 f"remove it, or run MetalLB in an FRR-based mode ({mode}: frr-k8s, "
+                                                 "in site.yml metallb_bgp_mode: frr-k8s)")
         for path, dummy in items["bfd_profiles"]:
             self._error(path, f"BFD profiles need MetalLB with FRR ({mode} is native): remove them, or set {mode}: frr")
         for path, entry in items["communities"]:
