@@ -330,6 +330,11 @@ BAD_INPUT = [
     ("ipv6_pool_without_ipv6_sessions", {"bgp_router_neighbor_address6_var": ""}, "no neighbor has an IPv6 address"),
     ("node_asn_equals_router", {"bgp_router_asn": 64500}, "equals bgp_router_asn"),
     ("sysctl_file_relative", {"bgp_router_sysctl_file": "sysctl.d/ecmp.conf"}, "bgp_router_sysctl_file"),
+    # AWX-style strings: "true" must act as true
+    ("bfd_toward_native_speakers", {"bgp_router_bfd": "true", "bgp_router_metallb_mode": "native"},
+     "bgp_router_bfd is true but bgp_router_metallb_mode is native"),
+    ("graceful_restart_toward_native_speakers", {"bgp_router_graceful_restart": "true", "bgp_router_metallb_mode": "native"},
+     "bgp_router_graceful_restart is true but bgp_router_metallb_mode is native"),
 ]
 
 
@@ -347,6 +352,23 @@ def test_bad_input_fails_before_the_router_is_touched(lab, overrides, needle):
         if secret in json.dumps(overrides):
             assert secret not in run.stdout + run.stderr
     assert _snapshot(lab) == before
+
+
+def test_graceful_restart_for_frr_based_speakers_applied_idempotent_and_removed(lab):
+    """bgp_router_graceful_restart (speakers in frr-k8s mode, the default): the router gets 'bgp graceful-restart',
+    a second run changes nothing (the file is FRR's canonical form), and the base configuration takes it away."""
+    run, result = apply(lab, bgp_router_graceful_restart="true", bgp_router_metallb_mode="frr-k8s")
+    assert run.rc == 0, run.stdout + run.stderr
+    assert result["changed"] is True and "bgp graceful-restart" in json.dumps(result["lines_to_add"]), result
+    assert "bgp graceful-restart" in _running_config(lab)
+    again, result = apply(lab, bgp_router_graceful_restart="true", bgp_router_metallb_mode="frr-k8s")
+    assert again.recap["router"]["changed"] == 0, again.stdout
+    assert lab.frr_reload_test("router") == ""
+    back, result = apply(lab)
+    assert back.rc == 0, back.stdout + back.stderr
+    assert "bgp graceful-restart" not in _running_config(lab)
+    verified = verify(lab, peers=_all_peers(lab), timeout=60)
+    assert verified.get("failed") is not True, verified.get("msg")
 
 
 # ---------------------------------------------------------------- frr_config on its own

@@ -160,6 +160,21 @@ def test_site_validate_tag_alone_is_clean_for_the_lab_inventory(unreachable):
     assert "Invalid no_log value" not in run.stdout + run.stderr, run.stdout + run.stderr
 
 
+@pytest.mark.parametrize("mode, bfd, refused", [("native", "true", True), (" FRR-K8s ", "true", False), ("native", "false", False)],
+                         ids=["native_refuses_bfd", "frr_k8s_takes_bfd", "native_without_bfd"])
+def test_site_validate_decides_bfd_by_metallb_bgp_mode(unreachable, mode, bfd, refused):
+    """One setting (metallb_bgp_mode, AWX-style strings) decides for both sides: BFD on the router toward MetalLB's
+    native speakers is refused in the validation stage, naming both variables, before the router is touched."""
+    run = site_validate(unreachable, {"metallb_bgp_mode": mode, "bgp_router_bfd": bfd})
+    needle = "bgp_router_bfd is true but bgp_router_metallb_mode is native (metallb_bgp_mode in site.yml)"
+    assert (needle in run.stdout) is refused, run.stdout
+    # refused: the stage stops every host (the cluster side too); otherwise the run gets past it
+    assert ("Check the pools against each other" not in run.stdout) is refused, run.stdout
+    if refused:
+        assert run.rc != 0 and "invalid input on router" in run.stdout, run.stdout
+    assert "UNREACHABLE" not in run.stdout and "Configure the upstream router" not in run.stdout
+
+
 def test_site_validate_tag_catches_a_bad_port_and_a_bad_router_option_in_one_run(unreachable):
     with (REPO / "inventories/lab/metallb.yml").open() as handle:
         workloads = yaml.safe_load(handle)["all"]["vars"]["metallb_workloads"]
