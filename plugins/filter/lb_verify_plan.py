@@ -14,7 +14,7 @@ description:
     wire checks of the P(baremetal.metallb.lb_verify#role) role send to P(baremetal.metallb.leader_verify#module),
     P(baremetal.metallb.bgp_verify#module) and P(baremetal.metallb.lb_probe#module).
   - The layer 2 VIPs are the addresses of both families of the Services announced in layer 2 mode, each expected to be
-    answered by the leader MetalLB recorded: P(baremetal.metallb.leader_verify#module) sends ARP requests for the IPv4
+    answered by the leader MetalLB recorded. P(baremetal.metallb.leader_verify#module) sends ARP requests for the IPv4
     ones and neighbor solicitations (NDP) for the IPv6 ones in one run, so a dual-stack Service is checked in both
     families. A leader whose MAC is not known is not passed on as expected.
   - The BGP VIPs map to the next hops MetalLB's view expects; the router's sessions with those next hops are checked too,
