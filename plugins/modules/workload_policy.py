@@ -154,6 +154,12 @@ options:
         type: list
         elements: str
         choices: [IPv4, IPv6]
+      ip_family_policy:
+        description:
+          - The Service's C(ipFamilyPolicy); unset, two O(workloads[].ip_families) make it V(RequireDualStack) and one
+            V(SingleStack) (without either, the cluster's default). V(SingleStack) with two families is refused.
+        type: str
+        choices: [SingleStack, PreferDualStack, RequireDualStack]
       topology_spread:
         description: Spread the pods over the nodes (C(maxSkew) 1 on C(kubernetes.io/hostname)).
         type: bool

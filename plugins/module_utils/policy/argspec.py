@@ -45,6 +45,7 @@ WORKLOAD_OPTIONS = dict(
     load_balancer_ips=dict(type="list", elements="str", default=[]),
     allow_shared_ip=dict(type="str"),
     ip_families=dict(type="list", elements="str", choices=["IPv4", "IPv6"]),
+    ip_family_policy=dict(type="str", choices=["SingleStack", "PreferDualStack", "RequireDualStack"]),
     topology_spread=dict(type="bool", default=True),
     when_unsatisfiable=dict(type="str", default="DoNotSchedule", choices=["DoNotSchedule", "ScheduleAnyway"]),
     node_selector=dict(type="dict", default={}),

@@ -133,10 +133,12 @@ def service(workload: dict) -> dict:
     }
     if spec["sessionAffinity"] == "ClientIP":
         spec["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": workload.get("session_affinity_timeout") or 10800}}
-    families = workload.get("ip_families")
+    families, policy = workload.get("ip_families"), workload.get("ip_family_policy")
     if families:
         spec["ipFamilies"] = list(families)
-        spec["ipFamilyPolicy"] = "RequireDualStack" if len(families) > 1 else "SingleStack"
+    if policy or families:
+        # stated, or what the families say: two are RequireDualStack, one SingleStack
+        spec["ipFamilyPolicy"] = policy or ("RequireDualStack" if len(families) > 1 else "SingleStack")
     return {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}
 
 

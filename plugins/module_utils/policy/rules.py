@@ -260,6 +260,8 @@ class PolicyEngine:
         """A Service of stated ip_families whose pool (named, or any auto-assign pool) lacks one of them:
         MetalLB takes every family of a Service from one pool."""
         wanted = {int(f[-1]) for f in workload.get("ip_families") or [] if f in ("IPv4", "IPv6")}
+        if workload.get("ip_family_policy") == "RequireDualStack":
+            wanted = {4, 6}  # the API server adds the other family
         if not wanted:
             return  # the cluster's primary family: not known here, not guessed
         if pool is not None:

@@ -318,6 +318,10 @@ class WorkloadInput:
         families = workload.get("ip_families")
         if families and len(set(families)) != len(families):
             add(f"{var}.ip_families", "invalid_ip_families", f"is {families}: name each family once", ref)
+        if workload.get("ip_family_policy") == "SingleStack" and families and len(families) > 1:
+            add(f"{var}.ip_family_policy", "ip_family_mismatch",
+                f"is SingleStack but ip_families is {families}: the API server refuses two families on a single-stack "
+                "Service; set RequireDualStack (or PreferDualStack), or name one family", ref)
         seen_versions: dict[int, str] = {}
         for position, text in enumerate(workload.get("load_balancer_ips") or []):
             here = f"{var}.load_balancer_ips[{position}]"
