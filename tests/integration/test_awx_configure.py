@@ -30,7 +30,8 @@ OPTIONS = {
 }
 STRUCTURED = {name for name, spec in OPTIONS.items() if spec.get("type") in ("list", "dict")}
 # site.yml sets these itself; as survey answers (extra vars) they would override it
-SITE_WIRED = {"lb_workload_apply", "lb_workload_fail_on", "lb_workload_kubeconfig", "lb_workload_kube_context"}
+SITE_WIRED = {"lb_workload_apply", "lb_workload_fail_on", "lb_workload_kubeconfig", "lb_workload_kube_context",
+              "bgp_router_metallb_mode"}
 
 
 def _playbook(tmp_path: pathlib.Path, *args: str) -> subprocess.CompletedProcess:
