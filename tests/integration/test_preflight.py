@@ -1,0 +1,209 @@
+# Copyright: baremetal.metallb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""metallb_preflight against a real kube-apiserver (the lab's), and its place in site.yml and verify.yml.
+
+The cluster gets MetalLB's CRDs (from the release the lab built) and minimal CRDs of the same group, version and
+kind as Cilium's and Calico's (built here: an open schema, so the objects are stored as written). Then the things
+users meet: k3s servicelb's svclb DaemonSet, kube-vip serving Services, kube-vip-cloud-provider's ConfigMap, Cilium
+LB IPAM, L2 announcements and BGP peering the router, a Calico BGPPeer on the router, a node an advertisement
+selects that carries the exclusion label, a layer 2 pool without an L2Advertisement, a BGP pool without a peer.
+Each must be found with its severity; none of them once removed; site.yml must stop before any change on an error
+unless it is accepted by id; verify.yml's report must carry the findings.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+kubernetes = pytest.importorskip("kubernetes")
+from kubernetes import client as k8s  # noqa: E402
+from kubernetes.client.rest import ApiException  # noqa: E402
+
+from metallb_lab.client import run_playbook  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+KUBE_LAB = {"base": "pfl", "nodes": 2}
+DESIRED = REPO / "inventories/lab/metallb.yml"
+TARGET = REPO / "tests/integration/targets/metallb_preflight/playbook.yml"
+NS = "metallb-system"
+ROUTER = "203.0.113.1"
+EXCLUDE = "node.kubernetes.io/exclude-from-external-load-balancers"
+# (group, version, kind, plural) of the foreign kinds, as their projects define them (cluster-scoped)
+FOREIGN = [("cilium.io", "v2alpha1", "CiliumLoadBalancerIPPool", "ciliumloadbalancerippools"),
+           ("cilium.io", "v2alpha1", "CiliumL2AnnouncementPolicy", "ciliuml2announcementpolicies"),
+           ("cilium.io", "v2alpha1", "CiliumBGPPeeringPolicy", "ciliumbgppeeringpolicies"),
+           ("crd.projectcalico.org", "v1", "BGPPeer", "bgppeers"),
+           ("crd.projectcalico.org", "v1", "BGPConfiguration", "bgpconfigurations")]
+
+
+def minimal_crd(group: str, version: str, kind: str, plural: str) -> dict:
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"{plural}.{group}"},
+            "spec": {"group": group, "scope": "Cluster",
+                     "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": f"{kind}List"},
+                     "versions": [{"name": version, "served": True, "storage": True,
+                                   "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
+
+
+def metallb_crds(lab) -> list[dict]:
+    manifests = yaml.safe_load((lab.inventory / "lab_cluster.yml").read_text())["all"]["vars"]["lab_metallb_manifests"]
+    docs = yaml.safe_load_all(Path(manifests, "metallb-native.yaml").read_text())
+    return [d for d in docs if d and d.get("kind") == "CustomResourceDefinition"]
+
+
+@pytest.fixture(scope="module")
+def cluster(kube_lab):
+    ext = k8s.ApiextensionsV1Api(kube_lab["api"])
+    crds = metallb_crds(kube_lab["lab"]) + [minimal_crd(*kind) for kind in FOREIGN]
+    for crd in crds:
+        ext.create_custom_resource_definition(crd)
+    deadline = time.monotonic() + 60
+    for crd in crds:
+        while not any(c.type == "Established" and c.status == "True"
+                      for c in ext.read_custom_resource_definition(crd["metadata"]["name"]).status.conditions or []):
+            assert time.monotonic() < deadline, f"CRD {crd['metadata']['name']} not Established in 60 s"
+            time.sleep(0.5)
+    k8s.CoreV1Api(kube_lab["api"]).create_namespace({"metadata": {"name": NS}})
+    return kube_lab
+
+
+def preflight(cluster, tmp_path, **params) -> dict:
+    out = tmp_path / "preflight.json"
+    run_playbook(TARGET, cluster["lab"].inventory,
+                 {"preflight_kubeconfig": str(cluster["kubeconfig"]), "preflight_out": str(out),
+                  **{f"preflight_{k}": v for k, v in params.items()}})
+    return json.loads(out.read_text())
+
+
+def svclb_daemonset() -> dict:
+    return {"metadata": {"name": "svclb-web-3f2c1a7b", "namespace": "kube-system",
+                         "labels": {"svccontroller.k3s.cattle.io/svcname": "web", "svccontroller.k3s.cattle.io/svcnamespace": "demo"}},
+            "spec": {"selector": {"matchLabels": {"app": "svclb-web-3f2c1a7b"}},
+                     "template": {"metadata": {"labels": {"app": "svclb-web-3f2c1a7b"}},
+                                  "spec": {"containers": [{"name": "lb-tcp-80", "image": "rancher/klipper-lb:v0.4.9"}]}}}}
+
+
+def kube_vip_daemonset() -> dict:
+    env = [{"name": "vip_arp", "value": "true"}, {"name": "svc_enable", "value": "true"}, {"name": "cp_enable", "value": "false"}]
+    return {"metadata": {"name": "kube-vip-ds", "namespace": "kube-system"},
+            "spec": {"selector": {"matchLabels": {"app": "kube-vip"}},
+                     "template": {"metadata": {"labels": {"app": "kube-vip"}},
+                                  "spec": {"containers": [{"name": "kube-vip", "image": "ghcr.io/kube-vip/kube-vip:v0.8.9", "env": env}]}}}}
+
+
+FOREIGN_OBJECTS = [
+    ("cilium.io", "v2alpha1", "ciliumloadbalancerippools",
+     {"kind": "CiliumLoadBalancerIPPool", "metadata": {"name": "cilium-lan"}, "spec": {"blocks": [{"cidr": "198.51.100.224/28"}]}}),
+    ("cilium.io", "v2alpha1", "ciliuml2announcementpolicies",
+     {"kind": "CiliumL2AnnouncementPolicy", "metadata": {"name": "lan"}, "spec": {"loadBalancerIPs": True, "interfaces": ["^eth[0-9]+"]}}),
+    ("cilium.io", "v2alpha1", "ciliumbgppeeringpolicies",
+     {"kind": "CiliumBGPPeeringPolicy", "metadata": {"name": "rack1"},
+      "spec": {"virtualRouters": [{"localASN": 64500, "neighbors": [{"peerAddress": f"{ROUTER}/32", "peerASN": 64501}]}]}}),
+    ("crd.projectcalico.org", "v1", "bgppeers",
+     {"kind": "BGPPeer", "metadata": {"name": "tor"}, "spec": {"peerIP": f"{ROUTER}:179", "asNumber": 64501}}),
+    ("crd.projectcalico.org", "v1", "bgpconfigurations",
+     {"kind": "BGPConfiguration", "metadata": {"name": "default"}, "spec": {"serviceLoadBalancerIPs": [{"cidr": "203.0.113.0/24"}]}}),
+]
+METALLB_OBJECTS = [
+    ("ipaddresspools", {"kind": "IPAddressPool", "metadata": {"name": "lan-vips"}, "spec": {"addresses": ["198.51.100.200-198.51.100.230"]}}),
+    ("ipaddresspools", {"kind": "IPAddressPool", "metadata": {"name": "production-pool"}, "spec": {"addresses": ["203.0.113.0/24"]}}),
+    ("ipaddresspools", {"kind": "IPAddressPool", "metadata": {"name": "edge-vips"}, "spec": {"addresses": ["198.51.100.240/29"]}}),
+    ("l2advertisements", {"kind": "L2Advertisement", "metadata": {"name": "edge"},
+                          "spec": {"ipAddressPools": ["edge-vips"], "nodeSelectors": [{"matchLabels": {"preflight": "edge"}}]}}),
+    ("bgpadvertisements", {"kind": "BGPAdvertisement", "metadata": {"name": "all"}, "spec": {"ipAddressPools": ["production-pool"]}}),
+]
+POOLS = [{"name": "lan-vips", "protocol": "layer2"}, {"name": "production-pool", "protocol": "bgp"},
+         {"name": "edge-vips", "protocol": "layer2"}]
+EXPECTED = {
+    ("k3s_servicelb", "error"), ("kube_vip_services", "error"), ("kube_vip_cloud_provider", "error"),
+    ("cilium_lb_ipam", "error"), ("cilium_l2_announcements", "error"), ("cilium_bgp_control_plane", "error"),
+    ("calico_bgp_same_router", "error"), ("calico_advertises_pool", "warning"),
+    ("excluded_node_selected", "error"), ("pool_not_advertised", "error"), ("bgp_pool_no_peer", "error"),
+}
+
+
+@pytest.fixture
+def conflicts(cluster):
+    """Every conflict in the cluster for one test, removed afterwards (also when the test fails)."""
+    api = cluster["api"]
+    apps, core, custom = k8s.AppsV1Api(api), k8s.CoreV1Api(api), k8s.CustomObjectsApi(api)
+    node = sorted(n.metadata.name for n in core.list_node().items)[0]
+    apps.create_namespaced_daemon_set("kube-system", svclb_daemonset())
+    apps.create_namespaced_daemon_set("kube-system", kube_vip_daemonset())
+    core.create_namespaced_config_map("kube-system", {"metadata": {"name": "kubevip"}, "data": {"range-global": "198.51.100.240-198.51.100.250"}})
+    for group, version, plural, obj in FOREIGN_OBJECTS:
+        custom.create_cluster_custom_object(group, version, plural, dict(obj, apiVersion=f"{group}/{version}"))
+    for plural, obj in METALLB_OBJECTS:
+        custom.create_namespaced_custom_object("metallb.io", "v1beta1", NS, plural, dict(obj, apiVersion="metallb.io/v1beta1"))
+    core.patch_node(node, {"metadata": {"labels": {"preflight": "edge", EXCLUDE: ""}}})
+    try:
+        yield node
+    finally:
+        for name in ("svclb-web-3f2c1a7b", "kube-vip-ds"):
+            apps.delete_namespaced_daemon_set(name, "kube-system")
+        core.delete_namespaced_config_map("kubevip", "kube-system")
+        for group, version, plural, obj in FOREIGN_OBJECTS:
+            custom.delete_cluster_custom_object(group, version, plural, obj["metadata"]["name"])
+        for plural, obj in METALLB_OBJECTS:
+            custom.delete_namespaced_custom_object("metallb.io", "v1beta1", NS, plural, obj["metadata"]["name"])
+        core.patch_node(node, {"metadata": {"labels": {"preflight": None, EXCLUDE: None}}})
+
+
+def test_a_clean_cluster_has_no_finding(cluster, tmp_path):
+    result = preflight(cluster, tmp_path, pools=POOLS, router_addresses=[ROUTER])
+    assert result["findings"] == [] and result["errors"] == [], result
+
+
+def test_every_conflict_is_found_on_the_api_server_with_its_severity(cluster, conflicts, tmp_path):
+    result = preflight(cluster, tmp_path, pools=POOLS, router_addresses=[ROUTER])
+    assert {(f["id"], f["severity"]) for f in result["findings"]} == EXPECTED, json.dumps(result["findings"], indent=1)
+    by_id = {f["id"]: f for f in result["findings"]}
+    assert "demo/web" in by_id["k3s_servicelb"]["message"] and "--disable=servicelb" in by_id["k3s_servicelb"]["fix"]
+    assert by_id["excluded_node_selected"]["objects"] == [f"node/{conflicts}"]
+    assert "--ignore-exclude-lb" in by_id["excluded_node_selected"]["fix"]
+    assert by_id["pool_not_advertised"]["objects"] == ["IPAddressPool/lan-vips"]
+    assert by_id["cilium_lb_ipam"]["message"].endswith("overlapping MetalLB's pools: cilium-lan with lan-vips.")
+    assert by_id["calico_bgp_same_router"]["objects"] == ["BGPPeer/tor"]
+
+
+def test_fail_on_error_stops_unless_accepted_by_id(cluster, conflicts, tmp_path):
+    stopped = preflight(cluster, tmp_path, pools=POOLS, router_addresses=[ROUTER], fail_on=["error"])
+    assert stopped.get("failed") and "accept one by its id" in stopped["msg"], stopped
+    accepted = sorted({i for i, s in EXPECTED if s == "error"})
+    passed = preflight(cluster, tmp_path, pools=POOLS, router_addresses=[ROUTER], fail_on=["error"], accept=accepted)
+    assert not passed.get("failed") and passed["errors"] == [], passed
+    assert all(f["accepted"] for f in passed["findings"] if f["severity"] == "error")
+
+
+def test_site_stops_before_any_change_and_goes_on_once_accepted(cluster, tmp_path):
+    apps = k8s.AppsV1Api(cluster["api"])
+    apps.create_namespaced_daemon_set("kube-system", svclb_daemonset())
+    inventory = ["-i", str(cluster["lab"].inventory), "-i", str(DESIRED)]
+    try:
+        run = run_playbook("playbooks/site.yml", None, args=inventory, expect_failure=True)
+        assert "error k3s_servicelb: k3s servicelb" in run.stdout, run.stdout
+        # stopped in the validation stage: no router play, nothing installed
+        assert "PLAY [Configure the upstream router" not in run.stdout
+        with pytest.raises(ApiException) as gone:
+            apps.read_namespaced_deployment("controller", NS)
+        assert gone.value.status == 404
+        accepted = run_playbook("playbooks/site.yml", None, {"metallb_preflight_accept": ["k3s_servicelb"]},
+                                args=[*inventory, "--tags", "validate"])
+        assert "error k3s_servicelb (accepted): k3s servicelb" in accepted.stdout and accepted.changed == 0
+    finally:
+        apps.delete_namespaced_daemon_set("svclb-web-3f2c1a7b", "kube-system")
+
+
+def test_verify_report_carries_the_findings_with_their_severity(cluster, conflicts, tmp_path):
+    report = tmp_path / "report.md"
+    run = run_playbook("playbooks/verify.yml", cluster["lab"].inventory,
+                       {"metallb_kubeconfig": str(cluster["kubeconfig"]), "lb_verify_report_path": str(report),
+                        "metallb_pools": POOLS, "metallb_router_address": ROUTER})
+    assert run.changed == 0 and "error k3s_servicelb: k3s servicelb" in run.stdout
+    text = report.read_text()
+    assert "## Preflight" in text and "- **error** `k3s_servicelb`" in text and "- **warning** `calico_advertises_pool`" in text, text
