@@ -79,7 +79,8 @@ def test_known_questions_of_bgp_router(survey_spec):
     assert questions["bgp_router_log_level"]["type"] == "multiplechoice"
     assert questions["bgp_router_bfd"] == {
         "variable": "bgp_router_bfd", "question_name": "bgp_router_bfd", "required": False, "new_question": True,
-        "question_description": "Use BFD on every node session (the nodes need a matching MetalLB BFDProfile).",
+        "question_description": "Use BFD on every node session (the nodes need a matching MetalLB BFDProfile, named by the BGPPeer's "
+                                "bfdProfile). Needs MetalLB in an FRR-based mode (bgp_router_metallb_mode).",
         "type": "multiplechoice", "choices": ["true", "false"], "default": "false",
     }
     # Unset by default: no default answer, so the role decides.
