@@ -9,4 +9,7 @@
 ``inventory`` what an install consists of (CRDs, workloads, webhook Services), readiness
               of what the API server holds, and the order to delete things in
 ``helm``      the same options as values of the upstream Helm chart
+``plan``      everything metallb_install decides (behind the action plugin metallb_release): the
+              inputs' problems, the waits derived from the objects, what is pending, the wait
+              loop and its diagnostic
 """
