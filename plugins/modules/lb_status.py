@@ -13,7 +13,7 @@ version_added: 0.1.0
 author: baremetal.metallb maintainers (@baremetal-ansible)
 description:
   - Reads, with one LIST per kind, the LoadBalancer Services, their EndpointSlices, the Nodes, MetalLB's pods and
-    MetalLB's IPAddressPools, L2Advertisements, BGPAdvertisements, BGPPeers and ServiceL2Statuses, and the
+    MetalLB's IPAddressPools, L2Advertisements, BGPAdvertisements, BGPPeers, ServiceL2Statuses and ServiceBGPStatuses, and the
     speakers' C(nodeAssigned) Events on the Services (the record of where each was announced before).
   - For each Service it reports the addresses assigned and the pools they come from, the modes it is announced in,
     the nodes that advertise it and, under C(externalTrafficPolicy=Local), only those with a ready endpoint;
@@ -163,6 +163,9 @@ services:
         - C(waiting_for_pod) (Local only) lists the advertising nodes that withdraw the route because no endpoint on them
           is ready; C(announced_by_history) and C(last_change) as for C(layer2), with C(event) C(withdrawn) or
           C(stopped).
+        - C(announced_by) is what the speakers themselves report in their C(ServiceBGPStatus) objects (MetalLB v0.15+), each
+          node that advertises the Service with the names of the BGPPeers it advertises it to; null when MetalLB has no
+          such kind. C(verify.yml) compares it with the router's next hops and names every difference with its cause.
       type: dict
     findings:
       description: Problems found, each with C(rule), C(severity), C(message) and C(fix).
@@ -178,6 +181,7 @@ summary:
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.module import K8sModule
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.snapshot import read_snapshot
+from ansible_collections.baremetal.metallb.plugins.module_utils.status.bgp_status import attach as attach_bgp_status
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.services import ServiceReport, summary_line
 
 
@@ -195,6 +199,7 @@ def main() -> None:
     with module.api_errors():
         snapshot = read_snapshot(module.client(), params["metallb_namespace"], params["label_selector"] or None, params["namespaces"])
     services = ServiceReport(snapshot).run()
+    attach_bgp_status(services, snapshot.get("bgp_statuses"))
     result = {"changed": False, "services": services, "summary": [summary_line(s) for s in services]}
     fatal = [f"{s['namespace']}/{s['name']}: {f['message']}" for s in services for f in s["findings"]
              if f["severity"] in params["fail_on"]]

@@ -182,3 +182,64 @@ def test_verify_passes_with_the_read_only_identity_and_its_writes_are_refused(ap
             attempt()
         assert refused.value.status == 403, (what, refused.value)
         assert "system:serviceaccount:metallb-system:baremetal-metallb-verify" in refused.value.body, what
+
+
+STATUS_PLAY = """
+- name: lb_status as verify.yml runs it
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Read what should announce each Service
+      baremetal.metallb.lb_status: {kubeconfig: "{{ kc }}", label_selector: "", namespaces: [demo]}
+      register: status
+    - name: Keep the result
+      ansible.builtin.copy: {content: "{{ status | to_json }}", dest: "{{ out }}", mode: "0600"}
+"""
+
+
+def test_lb_status_reads_the_speakers_servicebgpstatus(applied, tmp_path):
+    """A BGP Service on the native speakers (a BGPPeer toward the lab router, no session needed: the speakers record
+    what they advertise to which peer): lb_status's announced_by is exactly what the real ServiceBGPStatus objects
+    say, node by node, and covers the nodes MetalLB's objects make announce."""
+    import json  # noqa: PLC0415 (imports of this test only: the module's header is shared)
+    import time  # noqa: PLC0415
+
+    custom, core = k8s.CustomObjectsApi(applied["api"]), k8s.CoreV1Api(applied["api"])
+    created = [
+        ("v1beta1", "ipaddresspools", {"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool",
+                                       "metadata": {"name": "bgp-vips", "namespace": NS}, "spec": {"addresses": ["203.0.113.0/28"]}}),
+        ("v1beta2", "bgppeers", {"apiVersion": "metallb.io/v1beta2", "kind": "BGPPeer", "metadata": {"name": "router", "namespace": NS},
+                                 "spec": {"myASN": 64500, "peerASN": 64501, "peerAddress": "198.51.100.1"}}),
+        ("v1beta1", "bgpadvertisements", {"apiVersion": "metallb.io/v1beta1", "kind": "BGPAdvertisement",
+                                          "metadata": {"name": "bgp", "namespace": NS}, "spec": {"ipAddressPools": ["bgp-vips"]}}),
+    ]
+    selector = core.read_namespaced_service("web-cluster", "demo").spec.selector
+    try:
+        for version, plural, obj in created:
+            custom.create_namespaced_custom_object("metallb.io", version, NS, plural, obj)
+        core.create_namespaced_service("demo", {
+            "metadata": {"name": "bgp-api", "annotations": {"metallb.io/address-pool": "bgp-vips"}},
+            "spec": {"type": "LoadBalancer", "selector": selector, "ports": [{"port": 80, "targetPort": 8080}]}})
+        real, previous, deadline = {}, None, time.monotonic() + 30
+        while time.monotonic() < deadline:  # until the speakers' records are there and stay the same for a second
+            items = custom.list_namespaced_custom_object("metallb.io", "v1beta1", NS, "servicebgpstatuses")["items"]
+            real = {i["status"]["node"]: sorted(i["status"]["peers"]) for i in items
+                    if (i.get("status") or {}).get("serviceName") == "bgp-api" and i["status"].get("node")}
+            if real and real == previous:
+                break
+            previous = real
+            time.sleep(1)
+        assert real and all(peers == ["router"] for peers in real.values()), real
+        out = tmp_path / "status.json"
+        play = tmp_path / "status.yml"
+        play.write_text(STATUS_PLAY)
+        run_playbook(play, None, {"kc": str(applied["kubeconfig"]), "out": str(out)})
+        services = {s["name"]: s for s in json.loads(out.read_text())["services"]}
+        bgp = services["bgp-api"]["bgp"]
+        assert bgp["announced_by"] == real, (bgp, real)
+        assert sorted(real) == sorted(bgp["candidate_nodes"]), (bgp, real)
+        assert services["web-cluster"]["bgp"] is None
+    finally:
+        core.delete_namespaced_service("bgp-api", "demo")
+        for version, plural, obj in reversed(created):
+            custom.delete_namespaced_custom_object("metallb.io", version, NS, plural, obj["metadata"]["name"])

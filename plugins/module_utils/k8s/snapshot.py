@@ -21,6 +21,7 @@ METALLB_KINDS = {
     "bgp_advertisements": ("metallb.io/v1beta1", "BGPAdvertisement"),
     "bgp_peers": ("metallb.io/v1beta2", "BGPPeer"),
     "l2_statuses": ("metallb.io/v1beta1", "ServiceL2Status"),
+    "bgp_statuses": ("metallb.io/v1beta1", "ServiceBGPStatus"),  # v0.15+: status.bgp_status
 }
 
 

@@ -14,6 +14,7 @@ difference most likely means. ``Nodes`` names MACs and addresses. No Ansible imp
 from __future__ import annotations
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping.parsers import normalize_mac
+from ansible_collections.baremetal.metallb.plugins.module_utils.status.bgp_status import route_differences
 
 OK, FAIL, SKIPPED = "ok", "FAIL", "not checked"
 
@@ -272,6 +273,8 @@ def route_check(address: str, seen: dict | None, bgp: dict, peers: dict | None, 
             why = ("a node's stale announcement, or a BGP speaker other than MetalLB's (no node addresses known to tell: "
                    "lb_verify_node_addresses)")
         differ("extra_next_hop", f"extra next hop {nodes.hop_label(hop)}: {why}", hop)
+    # what the speakers say they announce (ServiceBGPStatus, in lb_status's section) against the FIB
+    differences += route_differences(address, hops, bgp.get("announced_by"), nodes)
     have = ", ".join(nodes.hop_label(hop) for hop in hops) or ("no next hop in the FIB" if present else "no route")
     want = ", ".join(nodes.hop_label(hop) for hop in expected) or "no route"
     if not differences:
