@@ -29,7 +29,7 @@ description:
   - C(excluded_node_selected) - a node an advertisement's C(nodeSelectors) select carries
     C(node.kubernetes.io/exclude-from-external-load-balancers) (warning), or no node is left to announce a pool (error);
     decided by the collection's announcer model, honouring C(--ignore-exclude-lb) on the speakers and O(ignore_exclude_lb).
-  - C(pool_not_advertised) (error) - a pool no advertisement of its mode (O(pools[].protocol)) takes, or none at all;
+  - C(pool_not_advertised) (error) - a pool no advertisement of its mode (C(protocol) in O(pools)) takes, or none at all;
     C(bgp_pool_no_peer) (error) - a pool advertised in BGP mode whose advertisements pair with no BGPPeer.
   - MetalLB's objects are judged as they will be after the collection applies O(objects) (same kind and name replace the
     cluster's), so it runs before MetalLB is installed or configured.

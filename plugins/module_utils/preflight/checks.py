@@ -175,8 +175,8 @@ class Preflight:
         svclb = [ds for ds in self.objects.get("daemonsets") or []
                  if SVCLB_NAME_LABEL in (dig(ds, "metadata", "labels", default={})) or str(dig(ds, "metadata", "name", default="")).startswith("svclb-")]
         if svclb:
-            services = sorted({f"{dig(ds, 'metadata', 'labels', SVCLB_NAMESPACE_LABEL, default='?')}/{dig(ds, 'metadata', 'labels', SVCLB_NAME_LABEL, default='?')}"
-                               for ds in svclb})
+            labels = [dig(ds, "metadata", "labels", default={}) for ds in svclb]
+            services = sorted({f"{lab.get(SVCLB_NAMESPACE_LABEL, '?')}/{lab.get(SVCLB_NAME_LABEL, '?')}" for lab in labels})
             self.add(
                 "k3s_servicelb", "error",
                 f"k3s servicelb (klipper-lb) serves LoadBalancer Services with its DaemonSets {', '.join(sorted(map(_name, svclb)))} "
