@@ -16,11 +16,22 @@ description:
   - Values are normalized first (an AWX survey's V("true") is true, V("Native") is native).
   - Each message names both variables (C(bgp_router_<option>) and C(bgp_router_metallb_mode), set by C(site.yml) from
     C(metallb_bgp_mode)) and the fix.
+  - With O(peers) (C(site.yml) gives C(metallb_config_bgp_peers)), also that every MetalLB BGPPeer toward this router
+    (its C(peer_address) one of O(router_addresses)) agrees with it, both sides or neither, on BFD (C(bfd_profile)) and
+    graceful restart (C(enable_graceful_restart)); half of either detects or keeps nothing.
 options:
   _input:
     description: The role's converted inputs (C(_bgp_router_opts)), with C(metallb_mode), C(bfd) and C(graceful_restart).
     type: dict
     required: true
+  peers:
+    description: MetalLB's BGPPeers as C(metallb_config_bgp_peers) gives them; not checked when not given.
+    type: list
+    elements: dict
+  router_addresses:
+    description: The router's addresses (its router-id, its C(ansible_host)); the peers at one of them are checked.
+    type: list
+    elements: str
 """
 
 EXAMPLES = r"""
@@ -41,13 +52,16 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.frr.bgp_mode import router_mode_problems
+from ansible_collections.baremetal.metallb.plugins.module_utils.frr.bgp_mode import peer_problems, router_mode_problems
 
 
-def bgp_router_mode_problems(options):
+def bgp_router_mode_problems(options, peers=None, router_addresses=None):
     if not isinstance(options, dict):
         raise AnsibleFilterError("bgp_router_mode_problems: give the role's inputs as a dict (metallb_mode, bfd, graceful_restart)")
-    return router_mode_problems(options.get("metallb_mode"), options)
+    problems = router_mode_problems(options.get("metallb_mode"), options)
+    if peers is not None:
+        problems += peer_problems(options, peers, router_addresses)
+    return problems
 
 
 class FilterModule:

@@ -160,14 +160,31 @@ def test_site_validate_tag_alone_is_clean_for_the_lab_inventory(unreachable):
     assert "Invalid no_log value" not in run.stdout + run.stderr, run.stdout + run.stderr
 
 
-@pytest.mark.parametrize("mode, bfd, refused", [("native", "true", True), (" FRR-K8s ", "true", False), ("native", "false", False)],
-                         ids=["native_refuses_bfd", "frr_k8s_takes_bfd", "native_without_bfd"])
-def test_site_validate_decides_bfd_by_metallb_bgp_mode(unreachable, mode, bfd, refused):
+BFD_PEER = {
+    "metallb_config_bgp_peers": [
+        {"name": "router", "my_asn": 64500, "peer_asn": 64501, "peer_address": "198.51.100.1", "bfd_profile": "fast"}],
+    "metallb_config_bfd_profiles": [{"name": "fast", "receive_interval": 100, "transmit_interval": 100}],
+}
+
+
+@pytest.mark.parametrize("mode, bfd, extra, needle", [
+    ("native", "true", {}, "bgp_router_bfd is true but bgp_router_metallb_mode is native (metallb_bgp_mode in site.yml)"),
+    (" FRR-K8s ", "true", BFD_PEER, None),
+    ("frr-k8s", "true", {}, "bgp_router_bfd is true but metallb_config_bgp_peers[0] (peer_address 198.51.100.1) has no bfd_profile"),
+    ("frr-k8s", "false", BFD_PEER, "metallb_config_bgp_peers[0] (peer_address 198.51.100.1) has bfd_profile but bgp_router_bfd is false"),
+    ("native", "false", {}, None),
+], ids=["native_refuses_bfd", "frr_k8s_bfd_on_both_sides", "frr_k8s_bfd_on_the_router_only", "frr_k8s_bfd_on_metallb_only",
+        "native_without_bfd"])
+def test_site_validate_decides_bfd_by_metallb_bgp_mode(unreachable, mode, bfd, extra, needle):
     """One setting (metallb_bgp_mode, AWX-style strings) decides for both sides: BFD on the router toward MetalLB's
-    native speakers is refused in the validation stage, naming both variables, before the router is touched."""
-    run = site_validate(unreachable, {"metallb_bgp_mode": mode, "bgp_router_bfd": bfd})
-    needle = "bgp_router_bfd is true but bgp_router_metallb_mode is native (metallb_bgp_mode in site.yml)"
-    assert (needle in run.stdout) is refused, run.stdout
+    native speakers is refused in the validation stage, naming both variables, before the router is touched; in an
+    FRR-based mode BFD must be on both sides (the router and MetalLB's BGPPeer toward it) or neither."""
+    run = site_validate(unreachable, {"metallb_bgp_mode": mode, "bgp_router_bfd": bfd, **extra})
+    refused = needle is not None
+    if refused:
+        assert needle in run.stdout, run.stdout
+    else:
+        assert "bgp_router: invalid input" not in run.stdout, run.stdout
     # refused: the stage stops every host (the cluster side too); otherwise the run gets past it
     assert ("Check the pools against each other" not in run.stdout) is refused, run.stdout
     if refused:

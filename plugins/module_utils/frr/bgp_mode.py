@@ -17,6 +17,8 @@ Values are normalized first: an AWX survey or ``-e`` gives ``"true"``/``"false"`
 
 from __future__ import annotations
 
+import ipaddress
+
 from ansible.module_utils.parsing.convert_bool import boolean
 
 BGP_MODES = ("native", "frr", "frr-k8s")
@@ -56,4 +58,58 @@ def router_mode_problems(mode, options: dict, prefix: str = "bgp_router_", site_
                 + f"). Set {prefix}{option}: false, or run MetalLB in an FRR-based mode ({site_variable}: frr-k8s, "
                 f"MetalLB 0.16's default, which installs frr-k8s and lets metallb_config use {metallb_side})"
             )
+    return problems
+
+
+# router option -> (MetalLB BGPPeer variable key, what it is); both sides or neither
+BOTH_SIDES = {
+    "bfd": ("bfd_profile", "BFD", "BFD would never come up and detect nothing"),
+    "graceful_restart": ("enable_graceful_restart", "graceful restart",
+                         "it would not be negotiated and a restarting node's routes would be withdrawn"),
+}
+
+
+def _address(value):
+    try:
+        return ipaddress.ip_address(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _set(value) -> bool:
+    if isinstance(value, str) and value.strip() and value.strip().lower() not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+        return True  # a BFD profile's name
+    try:
+        return boolean(value, strict=False) if value is not None else False
+    except TypeError:
+        return bool(value)
+
+
+def peer_problems(options: dict, peers, router_addresses, prefix: str = "bgp_router_",
+                  peers_variable: str = "metallb_config_bgp_peers") -> list[str]:
+    """MetalLB's BGPPeers toward this router (``peers``: metallb_config_bgp_peers, matched by ``peer_address``
+    against ``router_addresses``) against the router's BFD and graceful restart: both sides or neither. Only
+    in an FRR-based mode (native: ``router_mode_problems`` and metallb_config refuse both anyway)."""
+    if normalized_mode(options.get("metallb_mode")) == "native" or not isinstance(peers, list):
+        return []
+    mine = {a for a in (_address(r) for r in router_addresses or []) if a is not None}
+    problems = []
+    for index, peer in enumerate(peers):
+        if not isinstance(peer, dict) or _address(peer.get("peer_address")) not in mine:
+            continue
+        where = f"{peers_variable}[{index}] (peer_address {peer.get('peer_address')})"
+        for option, (key, what, consequence) in BOTH_SIDES.items():
+            try:
+                router = boolean(options.get(option), strict=True) if options.get(option) is not None else False
+            except TypeError:
+                continue  # router_mode_problems names it
+            node = _set(peer.get(key))
+            if router and not node:
+                problems.append(f"{prefix}{option} is true but {where} has no {key}: MetalLB's speakers would not speak "
+                                f"{what} with the router, so {consequence}. Set {key} on that peer"
+                                + (" (and the profile in metallb_config_bfd_profiles)" if option == "bfd" else "")
+                                + f", or set {prefix}{option}: false")
+            elif node and not router:
+                problems.append(f"{where} has {key} but {prefix}{option} is false: the router would not speak {what} with "
+                                f"MetalLB's speakers, so {consequence}. Set {prefix}{option}: true, or remove {key}")
     return problems

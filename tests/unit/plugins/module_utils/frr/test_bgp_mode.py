@@ -5,16 +5,27 @@
 
 from __future__ import annotations
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.frr.bgp_mode import router_mode_problems
+from ansible_collections.baremetal.metallb.plugins.module_utils.frr.bgp_mode import peer_problems, router_mode_problems
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 CASES = load_data(__file__, "cases")
+PEER_CASES = load_data(__file__, "peer_cases")
+ROUTER = ["198.51.100.1", "2001:db8:100::1"]
+
+
+def _assert_messages(messages: list, expected: list) -> None:
+    assert len(messages) == len(expected), messages
+    for texts, message in zip(expected, messages):
+        for text in texts:
+            assert text in message, message
+        assert "not-in-any-message" not in message
 
 
 @parametrize_cases(CASES)
 def test_case(case):
-    messages = router_mode_problems(case["opts"].get("metallb_mode"), case["opts"])
-    assert len(messages) == len(case["messages"]), messages
-    for expected, message in zip(case["messages"], messages):
-        for text in expected:
-            assert text in message, message
+    _assert_messages(router_mode_problems(case["opts"].get("metallb_mode"), case["opts"]), case["messages"])
+
+
+@parametrize_cases(PEER_CASES)
+def test_peer_case(case):
+    _assert_messages(peer_problems(case["opts"], case["peers"], ROUTER), case["messages"])
