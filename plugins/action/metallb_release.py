@@ -12,7 +12,7 @@ from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.plan import (
-    ReleaseError, ReleasePlan, ReleaseWait, diagnostic, must_wait)
+    ReleaseError, ReleasePlan, ReleaseWait, diagnostic, kube_proxy_check, must_wait)
 
 ARGUMENT_SPEC = {
     "inputs": {"type": "dict", "required": True},
@@ -20,6 +20,7 @@ ARGUMENT_SPEC = {
     "release": {"type": "raw"},
     "waits": {"type": "list", "elements": "dict"},
     "applied": {"type": "list", "elements": "dict"},
+    "kube_proxy": {"type": "list", "elements": "dict"},
 }
 LOOKUP = "baremetal.metallb.release_file"
 BATCH_INFO = "baremetal.metallb.k8s_batch_info"
@@ -43,6 +44,12 @@ class ActionModule(ActionBase):
             return result
         result.update(changed=False, no_log=plan.no_log, namespace_object=plan.namespace_object(),
                       helm_values=plan.helm_values(), chart_version=plan.chart_version)
+        if args["kube_proxy"] is not None:
+            note, problem = kube_proxy_check(args["kube_proxy"])
+            result["preflight_note"] = note
+            if problem:
+                result.update(failed=True, diagnostic=[problem], msg=problem)
+                return result
         try:
             release = args["release"]
             if args["read"]:

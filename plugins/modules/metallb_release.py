@@ -29,6 +29,9 @@ description:
     ready endpoint; in the frr-k8s flavour that includes frr-k8s's DaemonSet, its status cleaner and its webhook
     Service. On a timeout it fails with RV(pending) and a RV(diagnostic) (the namespace's pods, its recent events and
     the webhook endpoints).
+  - B(Preflight.) With O(kube_proxy), fails when kube-proxy runs in IPVS mode without C(strictARP) (every node would
+    answer ARP for MetalLB's addresses), saying how to fix it; without kubeadm's ConfigMap there is nothing to check
+    (RV(preflight_note) says so).
   - Runs in the controller's process (an action plugin). Only the waits run a module (M(baremetal.metallb.k8s_batch_info))
     on the target host, which needs the C(kubernetes) Python library then.
 extends_documentation_fragment:
@@ -67,6 +70,11 @@ options:
     description:
       - The RV(baremetal.metallb.k8s_apply#module:results) of the apply before the wait. When no object changed and the
         answers show every CRD Established and every Deployment and DaemonSet ready, nothing is read.
+    type: list
+    elements: dict
+  kube_proxy:
+    description:
+      - The ConfigMap C(kube-system/kube-proxy) as read (a list of none or one object), for the preflight.
     type: list
     elements: dict
 attributes:
@@ -204,6 +212,10 @@ summary:
         C(names)); pass it to O(waits).
       type: list
       elements: dict
+preflight_note:
+  description: With O(kube_proxy), why there was nothing to check (no kubeadm ConfigMap); empty otherwise.
+  returned: with O(kube_proxy)
+  type: str
 waited:
   description: Whether the cluster was read to wait (false when nothing changed and all was ready, or in check mode).
   returned: with O(waits)

@@ -200,6 +200,36 @@ def diagnostic(not_ready: list[str], timeout: int, namespace: str, pods: list[di
     return lines
 
 
+NO_KUBE_PROXY_CONFIG = (
+    "No ConfigMap kube-system/kube-proxy (or no key config.conf in it): kube-proxy is not configured the kubeadm way "
+    "or does not run; nothing to check. If kube-proxy runs in IPVS mode, make sure it has strictARP enabled.")
+
+
+def _truthy(value) -> bool:
+    """Ansible's bool filter: true, yes, on, 1 (any case) are true."""
+    return value is True or str(value).strip().lower() in ("true", "yes", "on", "1", "y", "t")
+
+
+def kube_proxy_check(config_maps: list[dict]) -> tuple[str, str]:
+    """The preflight on kubeadm's ConfigMap kube-system/kube-proxy (``config_maps``, the read's
+    result): (note, problem). kube-proxy in IPVS mode binds every LoadBalancer address to
+    kube-ipvs0 on every node; without strictARP each node then answers ARP for it and layer 2
+    announcements break. Without the ConfigMap (or its config.conf) there is nothing to check."""
+    text = ((config_maps[0].get("data") or {}).get("config.conf") or "") if config_maps else ""
+    if not text:
+        return NO_KUBE_PROXY_CONFIG, ""
+    import yaml  # pylint: disable=import-outside-toplevel
+    config = yaml.safe_load(str(text)) or {}
+    ipvs = config.get("ipvs") or {}
+    if _text(config.get("mode")).lower() != "ipvs" or _truthy(ipvs.get("strictARP", False)):
+        return "", ""
+    return "", (
+        "kube-proxy runs in IPVS mode without strictARP (ConfigMap kube-system/kube-proxy, key config.conf: mode: ipvs, "
+        f"ipvs.strictARP: {ipvs.get('strictARP', 'unset')}). Every node would then answer ARP for MetalLB's addresses. "
+        "Fix: set ipvs.strictARP: true in that ConfigMap and restart kube-proxy (kubectl -n kube-system rollout restart "
+        f"daemonset kube-proxy); or, if you know better, skip this check with {PREFIX}preflight: false.")
+
+
 def parse_release(release):
     """The release as a list of documents: YAML text (a manifest, helm template's output) or a list."""
     if isinstance(release, (list, tuple)):

@@ -16,7 +16,7 @@ import pytest
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.helm import helm_values
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.plan import (
-    ReleaseError, ReleasePlan, ReleaseWait, diagnostic, input_problems, must_wait, pending, reads_for)
+    ReleaseError, ReleasePlan, ReleaseWait, diagnostic, input_problems, kube_proxy_check, must_wait, pending, reads_for)
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 DATA = load_data(__file__)
@@ -184,3 +184,10 @@ def test_the_diagnostic():
     assert lines[21:] == ["endpoints:", "  webhook: 198.18.0.5 ready=True", "  other: 198.18.0.5 ready=False",
                           "  bare: no addresses ready="]
     assert diagnostic([], 1, "lb", [], [], []) == ["pods in lb: none", "recent events: none", "endpoints: none"]
+
+
+@parametrize_cases(DATA["kube_proxy"])
+def test_kube_proxy_check(case):
+    note, problem = kube_proxy_check(case["config_maps"])
+    assert (case["note"] in note) and (bool(note) == bool(case["note"])), note
+    assert (case["problem"] in problem) and (bool(problem) == bool(case["problem"])), problem
