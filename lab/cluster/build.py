@@ -167,8 +167,7 @@ def frr_k8s_product() -> Product:
     frr-k8s, frr-metrics, frr-status, statuscleaner); FRR itself is Debian's (frr_compat.py)."""
     from . import frr_compat  # noqa: PLC0415 (frr_compat imports this module)
     mod = frr_compat.FRR_K8S_MODULE
-    return Product("frr-k8s", mod, frr_compat.frr_k8s_version(),
-                   [f"{mod}/cmd/{c}" for c in ("frr-k8s-controller", "metrics", "status", "statuscleaner")])
+    return Product("frr-k8s", mod, frr_compat.frr_k8s_version(), [f"{mod}/cmd/{c}" for c in FRR_K8S_BINARIES])
 
 
 VERSION_RECORD = "version.json"
@@ -326,6 +325,33 @@ def metallb_bin_dir() -> Path | None:
     found = [d for d in (cache_root() / "bin").glob(f"{prod.name}-{prod.version}-*")
              if (d / ".stamp").is_file() and all((d / b).is_file() for b in prod.binaries)]
     return max(found, key=lambda d: (d / ".stamp").stat().st_mtime) if found else None
+
+
+FRR_K8S_BINARIES = ("frr-k8s-controller", "metrics", "status", "statuscleaner")
+
+
+def frr_k8s_bin_dir() -> tuple[str, Path] | None:
+    """(version, dir) of the newest complete frr-k8s build, without building or asking the
+    proxy (the supervisor uses it)."""
+    found = [d for d in (cache_root() / "bin").glob("frr-k8s-v*-*")
+             if (d / ".stamp").is_file() and all((d / b).is_file() for b in FRR_K8S_BINARIES)]
+    if not found:
+        return None
+    d = max(found, key=lambda d: (d / ".stamp").stat().st_mtime)
+    return d.name[len("frr-k8s-"):].split("-", 1)[0], d
+
+
+def module_cache_dir(module: str, version: str) -> Path | None:
+    """A module's extracted source in the Go module cache, if there (never downloads)."""
+    root = os.environ.get("GOMODCACHE") or str(Path(os.environ.get("GOPATH") or Path.home() / "go") / "pkg" / "mod")
+    if not Path(root).is_dir():
+        try:
+            root = go_env()["GOMODCACHE"]
+        except (OSError, subprocess.CalledProcessError, ValueError, KeyError):
+            return None
+    esc = "".join(f"!{c.lower()}" if c.isupper() else c for c in module)
+    d = Path(root) / f"{esc}@{version}"
+    return d if d.is_dir() else None
 
 
 def kwok_stage_files() -> list[Path]:

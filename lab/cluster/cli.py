@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(st, indent=2))
             else:
                 print(control.format_status(st))
+                from .frr_pods import format_nodes
+                print("\n".join(format_nodes((st.get("metallb") or {}).get("pods", []))))
             return 0 if st.get("healthy") else 1
     except (build.BuildError, RuntimeError) as e:
         print(f"clusterctl {args.cmd}: {e}", file=sys.stderr)

@@ -61,6 +61,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import build
+from . import frr_pods as fp
 from . import versions as V
 from .control import ENV, Cluster, _starttime, end_processes, log
 
@@ -69,7 +70,8 @@ COMPONENTS = ("controller", "speaker")
 # (label with the app name, its value, label with the component): manifest and Helm chart
 LABEL_STYLES = (("app", "metallb", "component"),
                 ("app.kubernetes.io/name", "metallb", "app.kubernetes.io/component"))
-UNSUPPORTED_BGP_TYPES = ("frr", "frr-k8s")
+# pods that peer with the router from their node's address (the stand-in FRR must be off)
+BGP_COMPONENTS = ("speaker", "frr-k8s")
 TOKEN_SECONDS = 86400
 _VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
 
@@ -77,54 +79,36 @@ _VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
 # ----------------------------------------------------------------------------- pure helpers
 
 def component_of(pod: dict) -> str | None:
+    """controller, speaker (MetalLB's pods, both label styles), frr-k8s or statuscleaner."""
     labels = pod.get("metadata", {}).get("labels") or {}
     for app_key, app, comp_key in LABEL_STYLES:
         if labels.get(app_key) == app and labels.get(comp_key) in COMPONENTS:
             return labels[comp_key]
-    return None
+    return fp.frr_k8s_component(pod)
 
 
-def main_container(pod: dict, component: str) -> dict | None:
-    """The container running MetalLB's `component` binary (by name, else by image)."""
+def pod_plan(pod: dict, versions: dict[str, str], files: dict[str, str]) -> list[fp.Launch]:
+    """The pod's containers as the lab runs them, main one (MetalLB's, else the first) first.
+    Raises fp.Unsupported naming the container the lab cannot run."""
+    kinds = {v["name"]: next((k for k in ("secret", "configMap", "emptyDir", "projected", "hostPath")
+                              if k in v), "other") for v in pod["spec"].get("volumes", [])}
     containers = pod["spec"].get("containers", [])
-    for c in containers:
-        if c.get("name") == component:
-            return c
-    for c in containers:
-        if image_repo(c.get("image", "")).endswith("/" + component):
-            return c
-    return None
+    if not containers:
+        raise fp.Unsupported("no containers in the pod")
+    launches = [fp.plan_container(c, versions, files, kinds) for c in containers]
+    return sorted(launches, key=lambda x: x.kind != "metallb")
 
 
-def image_repo(image: str) -> str:
-    name = image.split("@", 1)[0]
-    return name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
-
-
-def image_tag(image: str) -> str:
-    name = image.split("@", 1)[0]
-    last = name.rsplit("/", 1)[-1]
-    return last.rsplit(":", 1)[1] if ":" in last else "latest"
-
-
-def unsupported_reason(pod: dict, component: str, version: str) -> str | None:
-    """Why the lab cannot run this pod's binary, or None."""
-    c = main_container(pod, component)
-    if c is None:
-        return f"no {component} container in the pod"
-    tag = image_tag(c.get("image", ""))
-    if tag != version:
-        return (f"image {c.get('image')}: the lab has MetalLB {version} binaries only "
-                f"(lab/cluster/versions.py METALLB_VERSION)")
-    if component == "speaker":
-        others = [x.get("name") for x in pod["spec"].get("containers", []) + pod["spec"].get("initContainers", [])
-                  if x is not c]
-        frr = [n for n in others if "frr" in (n or "") or n in ("reloader", "frr-metrics")]
-        bgp_type = next((e.get("value") for e in c.get("env", []) if e.get("name") == "METALLB_BGP_TYPE"), None)
-        if frr or bgp_type in UNSUPPORTED_BGP_TYPES:
-            return (f"FRR flavour (METALLB_BGP_TYPE={bgp_type or '-'}, containers {', '.join(others) or '-'}): "
-                    "the lab runs native-mode speakers only (Helm: speaker.frr.enabled=false; manifest: "
-                    "metallb-native.yaml)")
+def unsupported_reason(pod: dict, versions: dict[str, str], files: dict[str, str]) -> str | None:
+    """Why the lab cannot run this pod, or None."""
+    try:
+        pod_plan(pod, versions, files)
+        module = files.get("frr-k8s-module")
+        img = fp.image_files(module, files)
+        for ic in pod["spec"].get("initContainers", []):
+            fp.init_copies(ic, {vm["mountPath"]: vm["mountPath"] for vm in ic.get("volumeMounts", [])}, img)
+    except fp.Unsupported as e:
+        return str(e)
     return None
 
 
@@ -217,8 +201,32 @@ class Kube:
 
 # ----------------------------------------------------------------------------- one pod's process
 
+class ContainerRun:
+    """One container's process (restarted with a backoff when it exits, as a kubelet would)."""
+
+    def __init__(self, launch: fp.Launch, svc: str):
+        self.launch = launch
+        self.svc = svc
+        self.proc: subprocess.Popen | None = None
+        self.restarts = 0
+        self.next_start = 0.0
+        self.state = "waiting"
+        self.reason = ""
+        self.started_at: float | None = None
+
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc and self.proc.poll() is None else None
+
+    def info(self) -> dict:
+        return {"name": self.launch.name, "kind": self.launch.kind, "image": self.launch.image,
+                "state": self.state, "reason": self.reason, "pid": self.pid(), "restarts": self.restarts,
+                "started": self.started_at, "svc": self.svc}
+
+
 class PodProcess:
-    def __init__(self, sup: Supervisor, pod: dict, component: str):
+    """The processes of one pod: its containers, their shared volumes, its init containers' copies."""
+
+    def __init__(self, sup: Supervisor, pod: dict, component: str, launches: list[fp.Launch] | None = None):
         self.sup = sup
         self.pod = pod
         self.component = component
@@ -227,16 +235,14 @@ class PodProcess:
         self.node = pod["spec"].get("nodeName", "")
         self.svc = f"pod-{self.ns}.{self.name}"
         self.dir = sup.c.state / "pods" / f"{self.ns}.{self.name}"
-        self.proc: subprocess.Popen | None = None
-        self.restarts = 0
-        self.next_start = 0.0
-        self.state = "waiting"
-        self.reason = ""
-        self.started_at: float | None = None
         self.host_network = bool(pod["spec"].get("hostNetwork"))
         self.pod_ip = pod["status"].get("podIP", "")
         self.volumes: list[tuple[str, str, str, bool]] = []  # (kind, object, dir, optional)
         self.reported_volumes = False
+        self.initialized = False
+        self.runs: list[ContainerRun] = [
+            ContainerRun(lc, self.svc if i == 0 else f"{self.svc}.{lc.name}") for i, lc in enumerate(launches or [])]
+        self.state, self.reason = "waiting", ""
 
     # -- what the pod needs
     def netns(self) -> Path:
@@ -244,31 +250,65 @@ class PodProcess:
             return Path(f"/run/netns/{self.sup.c.name}-{self.node}")
         return self.sup.c.netns_path
 
-    def _mounts(self, container: dict) -> list[tuple[str, Path]]:
-        vols = {v["name"]: v for v in self.pod["spec"].get("volumes", [])}
-        mounts = []
+    def node_mnt(self) -> Path:
+        return self.sup.c.lab_state / "ns" / f"{self.node}.mnt"
+
+    def volume_dirs(self) -> dict[str, tuple[Path, bool]]:
+        """{volume name: (dir on this machine, read-only)} for Secret, ConfigMap and emptyDir
+        volumes; registers the projected ones for `project`."""
+        out: dict[str, tuple[Path, bool]] = {}
         self.volumes = []
-        for vm in container.get("volumeMounts", []):
-            v = vols.get(vm["name"], {})
+        frr_pod = any(r.launch.node_mounts for r in self.runs)
+        for v in self.pod["spec"].get("volumes", []):
             if "secret" in v or "configMap" in v:
                 kind = "secrets" if "secret" in v else "configmaps"
                 src = v.get("secret") or v.get("configMap")
-                obj = src.get("secretName") or src.get("name")
-                d = self.dir / "vol" / vm["name"]
+                d = self.dir / "vol" / v["name"]
                 d.mkdir(parents=True, exist_ok=True)
-                self.volumes.append((kind, obj, str(d), bool(src.get("optional"))))
-                mounts.append((vm["mountPath"], d))
+                self.volumes.append((kind, src.get("secretName") or src.get("name"), str(d), bool(src.get("optional"))))
+                out[v["name"]] = (d, True)
+            elif "emptyDir" in v:
+                d = self.dir / "empty" / v["name"]
+                if not d.exists():
+                    d.mkdir(parents=True)
+                    if frr_pod:  # FRR's daemons write there as user frr
+                        shutil.chown(d, "frr", "frr")
+                    os.chmod(d, 0o777 if not frr_pod else 0o775)
+                out[v["name"]] = (d, False)
+            elif "projected" in v and all(set(src) & {"serviceAccountToken", "configMap", "downwardAPI"}
+                                          for src in v["projected"].get("sources", [])):
+                # kube-api-access-*: the ServiceAccount token, the cluster CA, the namespace
+                d = self.dir / "vol" / v["name"]
+                d.mkdir(parents=True, exist_ok=True)
+                self.volumes.append(("projected", v["name"], str(d), False))
+                out[v["name"]] = (d, True)
             elif not self.reported_volumes:
-                # kube-api-access-* (projected token): the lab passes a token kubeconfig instead
-                log(f"{self.svc}: volume {vm['name']} ({', '.join(k for k in v if k != 'name')}) not provided")
+                log(f"{self.svc}: volume {v['name']} ({', '.join(k for k in v if k != 'name')}) not provided")
         self.reported_volumes = True
-        return mounts
+        return out
+
+    def _mounts(self, run: ContainerRun, vols: dict[str, tuple[Path, bool]]) -> list[tuple[str, str, bool]]:
+        tmp = self.dir / "tmp" / run.launch.name  # a /tmp of the container's own
+        tmp.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp, 0o1777)
+        out = [("/tmp", str(tmp), False)]
+        for mp, v in run.launch.mounts:
+            if v not in vols:
+                continue
+            if not run.launch.node_mounts and os.path.realpath(mp).startswith("/run/"):
+                # the machine's /run would need an overlay: the credentials come as a kubeconfig
+                continue
+            out.append((mp, str(vols[v][0]), vols[v][1]))
+        return out
 
     def project(self) -> bool:
         """Write every Secret/ConfigMap volume; False if a required object does not exist yet
         (a kubelet does not start the container then either)."""
         ready = True
         for kind, obj, d, optional in self.volumes:
+            if kind == "projected":
+                ready = self.project_projected(obj, Path(d)) and ready
+                continue
             data = self.sup.lookup(self.ns, kind, obj)
             if data is None:
                 ready = ready and optional
@@ -276,33 +316,49 @@ class PodProcess:
             project_dir(Path(d), data)
         return ready
 
-    def mount_script(self, mounts: list[tuple[str, Path]]) -> str:
-        """sh commands, run in the private mount namespace, that put each volume at its path."""
-        lines = ["set -e"]
-        overlays: list[str] = []
-        done: list[tuple[str, Path]] = []
-        for target, src in sorted(mounts, key=lambda m: m[0].count("/")):
-            inner = next((d for d in reversed(done) if target.startswith(d[0].rstrip("/") + "/")), None)
-            if inner:  # nested inside a volume already mounted: its dir is ours
-                (inner[1] / os.path.relpath(target, inner[0])).mkdir(parents=True, exist_ok=True)
-            elif not os.path.lexists(target):
-                anc = Path(target).parent
-                while not anc.exists():
-                    anc = anc.parent
-                if str(anc) == "/":
-                    raise RuntimeError(f"volume at {target}: would need an overlay on /")
-                if not any(str(anc) == o or str(anc).startswith(o + "/") for o in overlays):
-                    n = len(overlays)
-                    up, work = self.dir / "overlay" / str(n) / "upper", self.dir / "overlay" / str(n) / "work"
-                    up.mkdir(parents=True, exist_ok=True)
-                    work.mkdir(parents=True, exist_ok=True)
-                    lines.append(f"mount -t overlay overlay -o lowerdir={anc},upperdir={up},workdir={work} {anc}")
-                    overlays.append(str(anc))
-                lines.append(f"mkdir -p {shlex.quote(target)}")
-            lines.append(f"mount --bind -o ro {shlex.quote(str(src))} {shlex.quote(target)}")
-            done.append((target, src))
-        lines.append('exec "$@"')
-        return "\n".join(lines)
+    def project_projected(self, volume: str, d: Path) -> bool:
+        """A projected volume of ServiceAccount token, ConfigMap and downward API sources."""
+        v = next(x for x in self.pod["spec"]["volumes"] if x["name"] == volume)
+        data: dict[str, bytes] = {}
+        for src in v["projected"].get("sources", []):
+            if "serviceAccountToken" in src:
+                if not (self.dir / "token").exists():
+                    return False
+                data[src["serviceAccountToken"].get("path", "token")] = (self.dir / "token").read_bytes()
+            elif "configMap" in src:
+                cm = self.sup.lookup(self.ns, "configmaps", src["configMap"]["name"])
+                if cm is None:
+                    return False
+                for item in src["configMap"].get("items") or [{"key": k, "path": k} for k in cm]:
+                    if item["key"] in cm:
+                        data[item["path"]] = cm[item["key"]]
+            else:
+                for item in src["downwardAPI"].get("items", []):
+                    if "fieldRef" in item:
+                        data[item["path"]] = field_ref(self.pod, item["fieldRef"]["fieldPath"]).encode()
+        project_dir(d, data)
+        return True
+
+    def run_init_containers(self, vols: dict[str, tuple[Path, bool]]) -> None:
+        """What the pod's init containers do (cp from the image or a volume into a volume)."""
+        vol_by_name = {n: str(d) for n, (d, ro) in vols.items()}
+        img = fp.image_files(self.sup.files.get("frr-k8s-module"), self.sup.files)
+        for ic in self.pod["spec"].get("initContainers", []):
+            dirs = {vm["mountPath"]: vol_by_name[vm["name"]] for vm in ic.get("volumeMounts", [])
+                    if vm["name"] in vol_by_name}
+            frr_owned = fp.image_kind(ic.get("image", "")) == "frr"
+            for src, dest in fp.init_copies(ic, dirs, img):
+                pairs = ([(s, Path(dest) / s.name) for s in sorted(Path(src[:-2]).iterdir())]
+                         if src.endswith("/*") else [(Path(src), Path(dest))])
+                for s, d in pairs:
+                    if s.name.startswith(".") or not s.is_file():
+                        continue  # the projection's temporary files
+                    shutil.copyfile(s, d)
+                    os.chmod(d, 0o755 if str(s) in img.values() else 0o640)
+                    if frr_owned:
+                        shutil.chown(d, "frr", "frr")
+            log(f"{self.svc}: init container {ic.get('name')} done")
+        self.initialized = True
 
     def token_kubeconfig(self) -> Path:
         sa = self.pod["spec"].get("serviceAccountName") or "default"
@@ -331,63 +387,130 @@ current-context: lab
         return kc
 
     # -- lifecycle
-    def start(self) -> None:
-        container = main_container(self.pod, self.component)
+    def prepare(self) -> dict[str, tuple[Path, bool]] | None:
+        """Volumes projected, init containers run, pod IP and token in place; None if not yet."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        mounts = self._mounts(container)
+        vols = self.volume_dirs()
+        if not (self.dir / "kubeconfig").exists():
+            self.token_kubeconfig()
         if not self.project():
             self.state, self.reason = "waiting", "volume Secret/ConfigMap does not exist yet"
-            return
-        env = resolve_env(self.pod, container, lambda kind, obj: self.sup.lookup(self.ns, kind, obj))
-        env.setdefault("METALLB_NAMESPACE", self.ns)
-        args = [expand(a, env) for a in container.get("args", [])]
+            return None
         if not self.netns().exists():
             self.state, self.reason = "unsupported", f"no lab host for node {self.node!r} ({self.netns()} missing)"
-            return
-        if not self.host_network:
-            run(["ip", "-n", self.sup.c.netns, "addr", "replace", f"{self.pod_ip}/32", "dev", "lo"])
-        if self.component == "speaker" and self.node not in self.sup.standin_off_nodes:
-            self.sup.standin_off({self.node: f"real MetalLB speaker {self.ns}/{self.name}"})
-        kc = self.token_kubeconfig()
-        binary = self.sup.bins[self.component]
-        argv = ["nsenter", f"--net={self.netns()}", "--", "unshare", "--mount", "--propagation", "private", "--",
-                "sh", "-c", self.mount_script(mounts), "sh", str(binary), *args, f"--kubeconfig={kc}"]
-        logf = self.sup.c.state / "logs" / f"{self.svc}.log"
-        with open(logf, "ab") as out:
-            out.write(f"--- {time.strftime('%H:%M:%S')} start (restart {self.restarts}): "
-                      f"{shlex.join([str(binary), *args])}\n".encode())
-            out.flush()
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                         env={**ENV, **env}, cwd=self.dir, start_new_session=True)
-        self.sup.c.pidfile(self.svc).write_text(f"{self.proc.pid} {_starttime(self.proc.pid)}\n")
-        self.state, self.reason, self.started_at = "running", "", time.time()
-        log(f"started {self.component} of pod {self.ns}/{self.name} on {self.node} ({self.netns().name}), "
-            f"pid {self.proc.pid}")
+            return None
+        if not self.initialized:
+            self.run_init_containers(vols)
+            if not self.host_network:
+                run(["ip", "-n", self.sup.c.netns, "addr", "replace", f"{self.pod_ip}/32", "dev", "lo"])
+        self.state, self.reason = "starting", ""
+        return vols
 
-    def exited(self) -> int | None:
-        return self.proc.poll() if self.proc else None
+    def start_container(self, cr: ContainerRun, vols: dict[str, tuple[Path, bool]]) -> None:
+        container = next(c for c in self.pod["spec"]["containers"] if c.get("name") == cr.launch.name)
+        env = resolve_env(self.pod, container, lambda kind, obj: self.sup.lookup(self.ns, kind, obj))
+        kc = self.dir / "kubeconfig"
+        # what a kubelet gives every container (in-cluster config): the API server itself
+        env.update({"KUBERNETES_SERVICE_HOST": V.CONTROL_ADDRESS, "KUBERNETES_SERVICE_PORT": str(V.API_PORT)})
+        argv = [cr.launch.argv[0], *(expand(a, env) for a in cr.launch.argv[1:])]
+        if cr.launch.kind == "metallb":
+            env.setdefault("METALLB_NAMESPACE", self.ns)
+            argv.append(f"--kubeconfig={kc}")
+        elif cr.launch.kubeconfig == "env":
+            env["KUBECONFIG"] = str(kc)
+        enter = ["nsenter", f"--net={self.netns()}"]
+        if cr.launch.node_mounts:
+            if not self.node_mnt().exists():
+                raise RuntimeError(f"no mount namespace of lab host {self.node} ({self.node_mnt()})")
+            enter += [f"--mount={self.node_mnt()}", f"--uts={self.node_mnt().with_suffix('.uts')}"]
+        overlay = self.dir / "overlay" / cr.launch.name
+        overlay.mkdir(parents=True, exist_ok=True)
+        script = fp.mount_script(self._mounts(cr, vols), str(overlay),
+                                 fp.NODE_DIRECT if cr.launch.node_mounts else ())
+        full = [*enter, "--", "unshare", "--mount", "--propagation", "private", "--",
+                "sh", "-c", script, "sh", *argv]
+        logf = self.sup.c.state / "logs" / f"{cr.svc}.log"
+        with open(logf, "ab") as out:
+            out.write(f"--- {time.strftime('%H:%M:%S')} start (restart {cr.restarts}): {shlex.join(argv)}\n".encode())
+            out.flush()
+            cr.proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                       env={**ENV, **env}, cwd=self.dir, start_new_session=True)
+        self.sup.c.pidfile(cr.svc).write_text(f"{cr.proc.pid} {_starttime(cr.proc.pid)}\n")
+        cr.state, cr.reason, cr.started_at = "running", "", time.time()
+        log(f"started {cr.launch.name} ({cr.launch.kind}) of pod {self.ns}/{self.name} on {self.node} "
+            f"({self.netns().name}), pid {cr.proc.pid}")
+
+    def tick(self) -> None:
+        """Start what is not running (after its backoff), notice exits, keep volumes in sync."""
+        now = time.monotonic()
+        for cr in self.runs:
+            rc = cr.proc.poll() if cr.proc else None
+            if cr.proc is not None and rc is not None:
+                cr.restarts += 1
+                delay = min(2 ** (cr.restarts - 1), 30)
+                log(f"{cr.svc} exited rc {rc}; restart {cr.restarts} in {delay} s; log {cr.svc}.log")
+                if cr.launch.kind == "frr-daemons":
+                    self.end_daemons()
+                cr.proc, cr.state, cr.reason = None, "backoff", f"exited rc {rc}"
+                cr.next_start = now + delay
+        due = [cr for cr in self.runs if cr.proc is None and now >= cr.next_start]
+        if due:
+            try:
+                vols = self.prepare()
+                for cr in due if vols is not None else []:
+                    self.start_container(cr, vols)
+            except Exception as e:  # noqa: BLE001 - reported in the status, retried
+                for cr in due:
+                    if cr.proc is None:
+                        cr.state, cr.reason, cr.next_start = "failed", str(e), time.monotonic() + 5
+                log(f"{self.svc}: start failed: {e}")
+        elif self.initialized:
+            self.project()
+        up = [cr for cr in self.runs if cr.pid()]
+        self.state = "running" if len(up) == len(self.runs) else "starting" if up else self.state
+
+    def end_daemons(self) -> None:
+        vols = {v["name"]: v for v in self.pod["spec"].get("volumes", [])}
+        for cr in self.runs:
+            if cr.launch.kind != "frr-daemons":
+                continue
+            for mp, v in cr.launch.mounts:
+                if mp.rstrip("/") in ("/var/run/frr", "/run/frr") and "emptyDir" in vols.get(v, {}):
+                    ended = fp.end_frr_daemons(self.dir / "empty" / v, self.netns())
+                    if ended:
+                        log(f"{self.svc}: FRR daemons ended: {' '.join(ended)}")
 
     def stop(self, why: str, forget: bool = False) -> None:
-        """End the process; `forget`: the pod is gone, so are its files (token, volumes)."""
-        if self.proc and self.proc.poll() is None:
-            end_processes([self.proc.pid], grace=5.0)
-            with contextlib.suppress(Exception):
-                self.proc.wait(timeout=1)
-        self.sup.c.pidfile(self.svc).unlink(missing_ok=True)
+        """End the processes; `forget`: the pod is gone, so are its files (token, volumes)."""
+        pids = [cr.proc.pid for cr in self.runs if cr.proc and cr.proc.poll() is None]
+        if pids:
+            end_processes(pids, grace=5.0)
+        self.end_daemons()
+        for cr in self.runs:
+            if cr.proc:
+                with contextlib.suppress(Exception):
+                    cr.proc.wait(timeout=1)
+            self.sup.c.pidfile(cr.svc).unlink(missing_ok=True)
+            cr.proc, cr.state = None, "stopped"
         if not self.host_network and self.pod_ip:
             run(["ip", "-n", self.sup.c.netns, "addr", "del", f"{self.pod_ip}/32", "dev", "lo"], check=False)
-        log(f"stopped {self.component} of pod {self.ns}/{self.name} ({why})")
-        self.proc = None
+        log(f"stopped {self.component} pod {self.ns}/{self.name} ({why})")
         self.state = "stopped"
         if forget:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def info(self) -> dict:
+        main = self.runs[0] if self.runs else None
+        bad = next((cr for cr in self.runs if not cr.pid()), None)
         return {"namespace": self.ns, "pod": self.name, "component": self.component, "node": self.node,
-                "pod_ip": self.pod_ip, "state": self.state, "reason": self.reason,
-                "pid": self.proc.pid if self.proc and self.proc.poll() is None else None,
-                "restarts": self.restarts, "started": self.started_at,
-                "netns": self.netns().name, "svc": self.svc}
+                "pod_ip": self.pod_ip, "mode": fp.bgp_mode(self.pod),
+                "state": self.state if bad is None or self.state in ("waiting", "unsupported") else bad.state,
+                "reason": self.reason or (f"{bad.launch.name}: {bad.reason}" if bad and bad.reason else ""),
+                "pid": main.pid() if main else None,
+                "restarts": sum(cr.restarts for cr in self.runs),
+                "started": main.started_at if main else None,
+                "netns": self.netns().name, "svc": self.svc,
+                "containers": [cr.info() for cr in self.runs]}
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -399,6 +522,8 @@ class Supervisor:
         self.procs: dict[str, PodProcess] = {}
         self.skipped: dict[str, dict] = {}  # uid -> info of pods not run (unsupported, not Running)
         self.bins: dict[str, Path] = {}
+        self.files: dict[str, str] = {}  # what images' programs map to (frr_pods.plan_container)
+        self.versions: dict[str, str] = {"metallb": V.METALLB_VERSION}
         self.bins_problem = ""
         self.bins_checked = 0.0
         self._lookup_cache: dict[tuple[str, str, str], dict | None] = {}
@@ -409,17 +534,27 @@ class Supervisor:
 
     # -- helpers
     def find_binaries(self) -> None:
-        if self.bins or time.monotonic() - self.bins_checked < 10:
+        if (self.bins and "frr-k8s" in self.versions) or time.monotonic() - self.bins_checked < 10:
             return
         self.bins_checked = time.monotonic()
         d = build.metallb_bin_dir()
-        if d:
+        if d and not self.bins:
             self.bins = {"controller": d / "controller", "speaker": d / "speaker"}
+            self.files.update({k: str(v) for k, v in self.bins.items()})
             self.bins_problem = ""
             log(f"MetalLB {V.METALLB_VERSION} binaries: {d}")
-        else:
+        elif not d:
             self.bins_problem = (f"MetalLB {V.METALLB_VERSION} binaries not built: run "
                                  f"`clusterctl build --metallb` (the supervisor never builds)")
+        found = build.frr_k8s_bin_dir()
+        if found and "frr-k8s" not in self.versions:
+            version, fd = found
+            self.versions["frr-k8s"] = version
+            self.files.update({b: str(fd / b) for b in build.FRR_K8S_BINARIES})
+            module = build.module_cache_dir("github.com/metallb/frr-k8s", version)
+            if module:
+                self.files["frr-k8s-module"] = str(module)
+            log(f"frr-k8s {version} binaries: {fd}; module {module}")
 
     def lookup(self, ns: str, kind: str, name: str) -> dict[str, bytes] | None:
         key = (ns, kind, name)
@@ -475,9 +610,10 @@ class Supervisor:
 
     def list_pods(self) -> list[dict]:
         pods = {}
-        for app_key, app, comp_key in LABEL_STYLES:
-            sel = quote(f"{app_key}={app},{comp_key} in (controller,speaker)")
-            for p in (self.kube.get(f"/api/v1/pods?labelSelector={sel}") or {}).get("items", []):
+        sels = [f"{app_key}={app},{comp_key} in (controller,speaker)" for app_key, app, comp_key in LABEL_STYLES]
+        sels.append(f"{fp.FRR_K8S_COMPONENT_LABEL} in ({','.join(fp.FRR_K8S_COMPONENTS)})")
+        for sel in sels:
+            for p in (self.kube.get(f"/api/v1/pods?labelSelector={quote(sel)}") or {}).get("items", []):
                 pods[p["metadata"]["uid"]] = p
         return list(pods.values())
 
@@ -486,14 +622,14 @@ class Supervisor:
         self._lookup_cache = {}
         self.find_binaries()
         pods = self.list_pods()
-        wanted: dict[str, tuple[dict, str]] = {}
+        wanted: dict[str, tuple[dict, str]] = {}  # uid -> (pod, component)
         skipped: dict[str, dict] = {}
         for p in pods:
             comp = component_of(p)
             meta, st = p["metadata"], p.get("status", {})
             info = {"namespace": meta["namespace"], "pod": meta["name"], "component": comp,
                     "node": p["spec"].get("nodeName", ""), "pid": None}
-            reason = unsupported_reason(p, comp, V.METALLB_VERSION)
+            reason = unsupported_reason(p, self.versions, self.files)
             if reason:
                 skipped[meta["uid"]] = {**info, "state": "unsupported", "reason": reason}
                 if meta["uid"] not in self.skipped:
@@ -517,31 +653,16 @@ class Supervisor:
         # stand-ins off in parallel for every speaker about to start (one by one: ~1 s each)
         self.standin_off({p["spec"]["nodeName"]: f"real MetalLB speaker {p['metadata']['namespace']}/"
                           f"{p['metadata']['name']}" for uid, (p, comp) in wanted.items()
-                          if comp == "speaker" and p["spec"].get("nodeName") not in self.standin_off_nodes})
+                          if comp in BGP_COMPONENTS and p["spec"].get("nodeName") not in self.standin_off_nodes})
         for uid, (p, comp) in wanted.items():
             pp = self.procs.get(uid)
             if pp is None:
-                pp = self.procs[uid] = PodProcess(self, p, comp)
+                pp = self.procs[uid] = PodProcess(self, p, comp, pod_plan(p, self.versions, self.files))
             else:
                 pp.pod = p
-            rc = pp.exited()
-            if pp.proc is not None and rc is not None:
-                pp.restarts += 1
-                delay = min(2 ** (pp.restarts - 1), 30)
-                log(f"{pp.svc} exited rc {rc}; restart {pp.restarts} in {delay} s; log {pp.svc}.log")
-                pp.proc, pp.state, pp.reason = None, "backoff", f"exited rc {rc}"
-                pp.next_start = time.monotonic() + delay
-            if pp.proc is None and time.monotonic() >= pp.next_start:
-                try:
-                    pp.start()
-                except Exception as e:  # noqa: BLE001 - reported in the status, retried
-                    pp.state, pp.reason = "failed", str(e)
-                    pp.next_start = time.monotonic() + 5
-                    log(f"{pp.svc}: start failed: {e}")
-            elif pp.proc is not None:
-                pp.project()
+            pp.tick()
         # off while a runnable speaker pod is on the node (also while it waits or restarts)
-        speaker_nodes = {pp.node for pp in self.procs.values() if pp.component == "speaker"}
+        speaker_nodes = {pp.node for pp in self.procs.values() if pp.component in BGP_COMPONENTS}
         self.standin_on(sorted(self.standin_off_nodes - speaker_nodes))
 
     def write_status(self, problem: str = "") -> None:
@@ -562,6 +683,12 @@ class Supervisor:
                 log(f"ending {f.stem} (pid {pid}) left by a previous supervisor")
                 end_processes([pid])
             f.unlink(missing_ok=True)
+        # FRR daemons of frr-k8s / FRR-mode pods: watchfrr's children outlive it
+        for run_dir in self.c.state.glob("pods/*/empty/*"):
+            for netns in Path("/run/netns").glob(f"{self.c.name}-node*"):
+                ended = fp.end_frr_daemons(run_dir, netns)
+                if ended:
+                    log(f"ended FRR daemons {' '.join(ended)} left by a previous supervisor ({run_dir})")
         self.standin_off_nodes |= {d.parent.name for d in self.c.lab_state.glob("hosts/node*/standin-off.json")}
 
     def shutdown(self) -> None:

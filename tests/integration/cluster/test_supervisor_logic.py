@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from cluster import supervisor as S  # lab/ on sys.path: conftest.py
+from cluster import frr_pods as fp  # lab/ on sys.path: conftest.py
+from cluster import supervisor as S
 
 V = "v0.16.1"
 
@@ -46,20 +46,49 @@ def test_component_of_both_label_styles(labels, want):
     ("quay.io/metallb/speaker:v0.16.1@sha256:abc", "v0.16.1"),
 ])
 def test_image_tag(image, tag):
-    assert S.image_tag(image) == tag
+    assert fp.image_tag(image) == tag
 
 
-@pytest.mark.parametrize("containers, reason", [
-    ([SPEAKER], None),
-    ([{"name": "speaker", "image": "quay.io/metallb/speaker:v0.15.2"}], "v0.15.2"),
-    ([SPEAKER, {"name": "frr", "image": "quay.io/frrouting/frr:10.5.3"},
-      {"name": "reloader", "image": "quay.io/frrouting/frr:10.5.3"}], "FRR flavour"),
-    ([{**SPEAKER, "env": [{"name": "METALLB_BGP_TYPE", "value": "frr-k8s"}]}], "FRR flavour"),
-    ([{"name": "sidecar", "image": "busybox"}], "no speaker container"),
+VERSIONS = {"metallb": V, "frr-k8s": "v0.0.25"}
+FILES = {"controller": "/b/controller", "speaker": "/b/speaker", "frr-k8s-controller": "/f/frr-k8s-controller",
+         "statuscleaner": "/f/statuscleaner", "metrics": "/f/metrics", "status": "/f/status",
+         "frr-k8s-module": "/m/frr-k8s@v0.0.25"}
+FRR = "quay.io/frrouting/frr:10.4.3"
+RELOADER_VOLS = [{"name": "reloader", "emptyDir": {}}, {"name": "frr-conf", "emptyDir": {}},
+                 {"name": "frr-sockets", "emptyDir": {}}]
+
+
+@pytest.mark.parametrize("containers, volumes, reason", [
+    ([SPEAKER], [], None),
+    ([{"name": "speaker", "image": "quay.io/metallb/speaker:v0.15.2"}], [], "v0.15.2"),
+    # FRR mode: Debian's FRR for the FRR image, the reloader script from the pod's volume
+    ([SPEAKER, {"name": "frr", "image": FRR, "command": ["/bin/sh", "-c", "/sbin/tini -- /usr/lib/frr/docker-start"],
+                "volumeMounts": [{"name": "frr-conf", "mountPath": "/etc/frr"}]},
+      {"name": "reloader", "image": FRR, "command": ["/etc/frr_reloader/frr-reloader.sh"],
+       "volumeMounts": [{"name": "reloader", "mountPath": "/etc/frr_reloader"}]}], RELOADER_VOLS, None),
+    ([SPEAKER, {"name": "reloader", "image": FRR, "command": ["/usr/local/bin/other.sh"]}], [], "neither docker-start"),
+    ([{**SPEAKER, "env": [{"name": "METALLB_BGP_TYPE", "value": "frr-k8s"}]}], [], None),
+    ([{"name": "sidecar", "image": "busybox"}], [], "busybox is none the lab runs"),
+    ([{"name": "controller", "image": "quay.io/metallb/frr-k8s:v0.0.26", "command": ["/frr-k8s"]}], [], "v0.0.25"),
+    ([{"name": "controller", "image": "quay.io/metallb/frr-k8s:v0.0.25", "command": ["/nope"]}], [], "/nope"),
 ])
-def test_only_what_the_lab_can_run(containers, reason):
-    got = S.unsupported_reason(pod(MANIFEST, containers), "speaker", V)
+def test_only_what_the_lab_can_run(containers, volumes, reason):
+    got = S.unsupported_reason(pod(MANIFEST, containers, volumes=volumes), VERSIONS, FILES)
     assert (got is None) if reason is None else (reason in got), got
+
+
+def test_frr_k8s_not_built_is_named():
+    p = pod({}, [{"name": "controller", "image": "quay.io/metallb/frr-k8s:v0.0.25", "command": ["/frr-k8s"]}])
+    assert "(not built)" in S.unsupported_reason(p, {"metallb": V}, {})
+
+
+@pytest.mark.parametrize("labels, want", [
+    ({"app": "frr-k8s", "app.kubernetes.io/component": "frr-k8s"}, "frr-k8s"),
+    ({"app": "frr-k8s-webhook-server", "app.kubernetes.io/component": "statuscleaner"}, "statuscleaner"),
+    ({"app.kubernetes.io/component": "speaker"}, None),
+])
+def test_frr_k8s_pods_recognised(labels, want):
+    assert S.component_of(pod(labels, [SPEAKER])) == want
 
 
 def test_env_resolved_like_a_kubelet():
@@ -90,27 +119,25 @@ def test_env_missing_required_secret_key_is_an_error():
 
 
 def test_volumes_mounted_at_their_path_in_a_private_overlay(tmp_path):
-    """A missing mountPath (/etc/ml_secret_key) is made in an overlay of /etc whose upper dir is
-    in the pod's state dir; an existing one (/tmp) is bind-mounted directly; a nested one is
-    made inside the outer volume's own dir. Nothing is created on the machine."""
-    c = SimpleNamespace(state=tmp_path, name="t")
-    pp = S.PodProcess(SimpleNamespace(c=c), pod(MANIFEST, [SPEAKER]), "speaker")
+    """A missing mountPath (/etc/ml_secret_key) is made in an overlay of its nearest existing
+    parent, decided inside the namespace (the node's mount namespace differs from the
+    machine's), overlays before every bind (an overlay hides the mounts below it); a nested
+    one is made inside the outer volume's own dir. Nothing is created on the machine."""
     vol = tmp_path / "vol"
-    mounts = [("/etc/metallb-lab-test/memberlist", vol / "b"), ("/etc/metallb-lab-test", vol / "a"),
-              ("/etc/ml_secret_key_lab_test", vol / "c"), ("/tmp", vol / "d")]
-    for dummy, d in mounts:
-        d.mkdir(parents=True)
-    script = pp.mount_script(mounts).splitlines()
-    upper = pp.dir / "overlay" / "0" / "upper"
-    assert script[0] == "set -e" and script[-1] == 'exec "$@"'
-    overlays = [ln for ln in script if ln.startswith("mount -t overlay")]
-    assert overlays == [f"mount -t overlay overlay -o lowerdir=/etc,upperdir={upper},"
-                        f"workdir={pp.dir / 'overlay' / '0' / 'work'} /etc"]
-    assert "mkdir -p /etc/metallb-lab-test" in script and "mkdir -p /etc/ml_secret_key_lab_test" in script
-    assert f"mount --bind -o ro {vol / 'd'} /tmp" in script
+    mounts = [("/etc/metallb-lab-test/memberlist", str(vol / "b"), True), ("/etc/metallb-lab-test", str(vol / "a"), True),
+              ("/etc/ml_secret_key_lab_test", str(vol / "c"), True), ("/tmp", str(vol / "d"), False)]
+    for dummy, d, ro in mounts:
+        Path(d).mkdir(parents=True)
+    script = fp.mount_script(mounts, str(tmp_path / "ov")).splitlines()
+    assert script[0] == f"W={tmp_path / 'ov'}" and script[1] == "DIRECT=''" and script[-1] == 'exec "$@"'
+    assert "ensure /etc/metallb-lab-test" in script and "ensure /etc/ml_secret_key_lab_test" in script
+    assert "ensure /etc/metallb-lab-test/memberlist" not in script
+    assert f"mount -n --bind {vol / 'd'} /tmp" in script
     assert (vol / "a" / "memberlist").is_dir()  # nested: inside the outer volume's dir
-    assert script.index(f"mount --bind -o ro {vol / 'a'} /etc/metallb-lab-test") < \
-        script.index(f"mount --bind -o ro {vol / 'b'} /etc/metallb-lab-test/memberlist")
+    binds = [ln for ln in script if ln.startswith("mount -n --bind")]
+    assert script.index(binds[0]) > max(i for i, ln in enumerate(script) if ln.startswith("ensure "))
+    assert binds.index(f"mount -n --bind -o ro {vol / 'a'} /etc/metallb-lab-test") < \
+        binds.index(f"mount -n --bind -o ro {vol / 'b'} /etc/metallb-lab-test/memberlist")
     assert not Path("/etc/metallb-lab-test").exists()
 
 

@@ -1,0 +1,187 @@
+# Copyright: baremetal.metallb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""MetalLB in frr-k8s mode (v0.16's default), installed from its release manifest, on the lab.
+
+One lab and cluster for the module (conftest ``kube_lab``). The supervisor runs every pod of
+``metallb-frr-k8s.yaml``: MetalLB's controller and speakers, frr-k8s's daemon pods (frr-k8s
+controller, Debian's FRR daemons per node, the reloader script applying the rendered config
+with frr-reload.py, frr-status, frr-metrics) and its status cleaner (the FRRConfiguration
+webhook). The speakers write FRRConfiguration objects; frr-k8s turns them into BGP sessions
+with the lab router, configured by the collection's bgp_router role. Everything is asserted on
+the router's FRR (vtysh): sessions Established from every node, the VIP over all of them
+(ECMP), withdrawn when the BGPAdvertisement goes. Times are printed (pytest -s).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+kubernetes = pytest.importorskip("kubernetes")
+from kubernetes import client as k8s  # noqa: E402
+from kubernetes.client.rest import ApiException  # noqa: E402
+
+from cluster_commands import sh  # noqa: E402  (this folder is on sys.path: pytest rootdir-less import)
+
+REPO = Path(__file__).resolve().parents[3]
+CLUSTERCTL = [sys.executable, str(REPO / "lab" / "clusterctl.py")]
+KUBE_LAB = {"base": "fk", "nodes": 3}
+NODE_ADDR = {f"node{k}": f"198.51.100.{10 + k}" for k in range(1, 4)}
+ROUTER, ROUTER_ASN, NODE_ASN = "198.51.100.1", 64501, 64500  # the lab inventory's (metallb_lab/plan.py)
+GRP, MLNS = "metallb.io", "metallb-system"
+POOL = "203.0.113.40-203.0.113.49"
+SEEN: dict = {}
+
+
+def manifest() -> Path:
+    from cluster import metallb  # noqa: PLC0415 (lab/ on sys.path: conftest.py)
+    return metallb.manifest_path().with_name("metallb-frr-k8s.yaml")
+
+
+def supervisor(name: str) -> dict:
+    return json.loads(sh([*CLUSTERCTL, "status", "--name", name, "--json"]).stdout).get("metallb") or {}
+
+
+def wait(what: str, fn, timeout: float, interval: float = 0.2):
+    t = time.monotonic()
+    last = None
+    while time.monotonic() - t < timeout:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timeout ({timeout} s) waiting for {what}; last: {last!r}")
+
+
+def all_up(name: str) -> list[dict] | None:
+    """Every pod of the manifest running with every container up, or None."""
+    pods = supervisor(name).get("pods", [])
+    comps = sorted(p["component"] for p in pods)
+    want = sorted(["controller", "statuscleaner"] + ["speaker", "frr-k8s"] * len(NODE_ADDR))
+    if comps != want:
+        return None
+    if not all(p.get("containers") and all(c.get("pid") for c in p["containers"]) for p in pods):
+        return None
+    return pods
+
+
+def router_sessions(lab) -> dict[str, str]:
+    summary = lab.vtysh_json("router", "show bgp ipv4 unicast summary")
+    return {a: p.get("state") for a, p in (summary.get("peers") or {}).items() if a in NODE_ADDR.values()}
+
+
+def router_route(lab, vip: str) -> list[str]:
+    """Next hops of the VIP's BGP route in the router's zebra (selected, installed)."""
+    routes = lab.vtysh_json("router", f"show ip route {vip}/32").get(f"{vip}/32") or []
+    return sorted(nh["ip"] for r in routes if r.get("protocol") == "bgp" and r.get("selected")
+                  for nh in r.get("nexthops", []) if nh.get("fib") and nh.get("ip"))
+
+
+def create_retrying(fn, timeout: float = 60):
+    """A create that the webhooks (MetalLB's controller, frr-k8s's status cleaner) may refuse
+    while they start."""
+    t = time.monotonic()
+    while True:
+        try:
+            return fn()
+        except ApiException as e:
+            if e.status == 409:
+                return None
+            if time.monotonic() - t > timeout:
+                raise
+            time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def frr_k8s(kube_lab):
+    lab, name, api = kube_lab["lab"], kube_lab["name"], kube_lab["api"]
+    run = lab.playbook(REPO / "tests/integration/targets/bgp_router/apply.yml")
+    assert not run.failed, run
+    t = time.monotonic()
+    sh([*CLUSTERCTL, "kubectl", "--name", name, "--", "apply", "--server-side", "-f", str(manifest())])
+    pods = wait("every pod of metallb-frr-k8s.yaml running with all its containers", lambda: all_up(name), 180)
+    SEEN["applied"], SEEN["up"] = t, time.monotonic() - t
+    print(f"\n[time] metallb-frr-k8s.yaml applied -> {len(pods)} pods, every container up: {SEEN['up']:.1f} s")
+    return {"lab": lab, "name": name, "core": k8s.CoreV1Api(api), "apps": k8s.AppsV1Api(api),
+            "co": k8s.CustomObjectsApi(api), "pods": pods}
+
+
+def test_every_pod_runs_nothing_unsupported(frr_k8s):
+    """frr-k8s's daemon pods run the controller, Debian's FRR (watchfrr + daemons), the
+    reloader, status and metrics; status shows the mode per node and every process up."""
+    st = supervisor(frr_k8s["name"])
+    assert not [p for p in st["pods"] if p["state"] == "unsupported"], st["pods"]
+    daemons = [p for p in st["pods"] if p["component"] == "frr-k8s"]
+    assert sorted(p["node"] for p in daemons) == sorted(NODE_ADDR)
+    for p in daemons:
+        kinds = {c["name"]: c["kind"] for c in p["containers"]}
+        assert kinds == {"controller": "frr-k8s", "frr": "frr-daemons", "reloader": "frr-tool",
+                         "frr-metrics": "frr-tool", "frr-status": "frr-tool"}, kinds
+    assert {p["mode"] for p in st["pods"] if p["component"] == "speaker"} == {"frr-k8s"}
+    text = subprocess.run([*CLUSTERCTL, "status", "--name", frr_k8s["name"]], capture_output=True,
+                          text=True, check=False).stdout
+    assert "UNSUPPORTED" not in text, text
+    for node in NODE_ADDR:
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"  {node}: mode "))
+        assert line.startswith(f"  {node}: mode frr-k8s; ") and "frr up" in line and "reloader up" in line, line
+        assert not any(w in line for w in ("WAITING", "BACKOFF", "FAILED", "STOPPED")), line
+
+
+def test_sessions_established_and_vip_ecmp_over_every_node(frr_k8s):
+    lab, co, core, apps = frr_k8s["lab"], frr_k8s["co"], frr_k8s["core"], frr_k8s["apps"]
+    t = time.monotonic()
+    create_retrying(lambda: co.create_namespaced_custom_object(GRP, "v1beta1", MLNS, "ipaddresspools", {
+        "apiVersion": f"{GRP}/v1beta1", "kind": "IPAddressPool", "metadata": {"name": "frrk8s"},
+        "spec": {"addresses": [POOL]}}))
+    create_retrying(lambda: co.create_namespaced_custom_object(GRP, "v1beta2", MLNS, "bgppeers", {
+        "apiVersion": f"{GRP}/v1beta2", "kind": "BGPPeer", "metadata": {"name": "router"},
+        "spec": {"myASN": NODE_ASN, "peerASN": ROUTER_ASN, "peerAddress": ROUTER,
+                 "holdTime": "9s", "keepaliveTime": "3s", "connectTime": "2s"}}))
+    create_retrying(lambda: co.create_namespaced_custom_object(GRP, "v1beta1", MLNS, "bgpadvertisements", {
+        "apiVersion": f"{GRP}/v1beta1", "kind": "BGPAdvertisement", "metadata": {"name": "frrk8s"},
+        "spec": {"ipAddressPools": ["frrk8s"]}}))
+    labels = {"app": "frrk8s-echo"}
+    apps.create_namespaced_deployment("default", {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "frrk8s-echo"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
+            "metadata": {"labels": labels},
+            # kwok runs no containers: the image is never pulled (.invalid cannot resolve)
+            "spec": {"containers": [{"name": "echo", "image": "registry.invalid/echo:lab"}]}}}})
+    core.create_namespaced_service("default", {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "frrk8s-echo"},
+        "spec": {"type": "LoadBalancer", "selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}})
+    vip = wait("a LoadBalancer IP", lambda: (core.read_namespaced_service("frrk8s-echo", "default")
+                                             .status.load_balancer.ingress or [None])[0], 30).ip
+    SEEN["vip"] = vip
+    est = wait("every node's session Established on the router",
+               lambda: (lambda s: s if sorted(s) == sorted(NODE_ADDR.values()) and
+                        set(s.values()) == {"Established"} else None)(router_sessions(lab)), 90, 0.1)
+    t_est = time.monotonic() - t
+    hops = wait(f"{vip} over every node in the router's FIB",
+                lambda: (lambda h: h if h == sorted(NODE_ADDR.values()) else None)(router_route(lab, vip)), 60, 0.1)
+    t_route = time.monotonic() - t
+    print(f"\n[time] config created -> sessions Established {t_est:.1f} s (manifest applied "
+          f"{time.monotonic() - SEEN['applied']:.1f} s ago), {vip} ECMP via {len(hops)} nodes {t_route:.1f} s")
+    assert est == {a: "Established" for a in NODE_ADDR.values()}
+    assert lab.kernel_nexthops("router", vip) == sorted(NODE_ADDR.values())
+    # frr-k8s's FRRConfiguration objects came from the speakers, one per node
+    frrcs = co.list_namespaced_custom_object("frrk8s.metallb.io", "v1beta1", MLNS, "frrconfigurations")["items"]
+    assert len(frrcs) >= len(NODE_ADDR), [f["metadata"]["name"] for f in frrcs]
+
+
+def test_advertisement_removed_route_withdrawn(frr_k8s):
+    lab, co = frr_k8s["lab"], frr_k8s["co"]
+    vip = SEEN["vip"]
+    t = time.monotonic()
+    co.delete_namespaced_custom_object(GRP, "v1beta1", MLNS, "bgpadvertisements", "frrk8s")
+    wait(f"{vip} gone from the router", lambda: router_route(lab, vip) == [] or None, 30, 0.1)
+    took = time.monotonic() - t
+    print(f"\n[time] BGPAdvertisement deleted -> {vip} withdrawn from the router after {took:.1f} s")
+    assert lab.kernel_nexthops("router", vip) == []
+    # the sessions stay up: only the announcement went
+    assert set(router_sessions(lab).values()) == {"Established"}
