@@ -111,9 +111,13 @@ def test_nodes_ready_with_lab_addresses(api):
         ready = [c.status for c in n.status.conditions if c.type == "Ready"]
         assert ready == ["True"], n.status.conditions
         internal = [a.address for a in n.status.addresses if a.type == "InternalIP"]
-        assert internal == [f"198.51.100.{10 + k}"]
+        # dual-stack, IPv4 first (the primary family): the node host's two segment addresses
+        assert internal == [f"198.51.100.{10 + k}", f"2001:db8:100::{10 + k}"]
         assert not n.spec.taints
         assert ipaddress.ip_network(n.spec.pod_cidr).subnet_of(POD_CIDR)
+        v4, v6 = (ipaddress.ip_network(c) for c in n.spec.pod_cidrs)
+        assert v4 == ipaddress.ip_network(n.spec.pod_cidr) and v6.prefixlen == 64
+        assert v6.subnet_of(ipaddress.ip_network("2001:db8:18::/56"))
 
 
 def test_spread_deployment_one_pod_per_node(api):
