@@ -203,6 +203,7 @@ bench: setup collection
 	python bench/bgp_convergence.py
 	python bench/node_labels_bench.py
 	python bench/site_rerun_bench.py
+	python bench/scale_bench.py
 
 # ---------------------------------------------------------------- clean
 .PHONY: clean

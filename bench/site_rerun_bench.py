@@ -127,7 +127,7 @@ def trimmed(obj: dict) -> dict:
     return out
 
 
-def objects_file(kubeconfig: Path, manifest: Path, path: Path) -> dict:
+def objects_file(kubeconfig: Path, manifest: Path, path: Path, namespaces=("demo",)) -> dict:
     from kubernetes import config as k8s_config, dynamic
     client = dynamic.DynamicClient(k8s_config.new_client_from_config(config_file=str(kubeconfig)))
     release = [doc for doc in yaml.safe_load_all(manifest.read_text()) if doc]
@@ -136,12 +136,19 @@ def objects_file(kubeconfig: Path, manifest: Path, path: Path) -> dict:
         listing = client.resources.get(api_version=api_version, kind=kind).get(namespace="metallb-system", label_selector=MANAGED)
         config += [trimmed(item.to_dict()) for item in listing.items]
     workloads = []
-    for api_version, kind in (("apps/v1", "Deployment"), ("v1", "Service")):
-        listing = client.resources.get(api_version=api_version, kind=kind).get(namespace="demo", label_selector=MANAGED)
-        workloads += [trimmed(item.to_dict()) for item in listing.items]
+    for namespace in namespaces:
+        for api_version, kind in (("apps/v1", "Deployment"), ("v1", "Service")):
+            listing = client.resources.get(api_version=api_version, kind=kind).get(namespace=namespace, label_selector=MANAGED)
+            workloads += [trimmed(item.to_dict()) for item in listing.items]
     data = {"release": release, "config": config, "workloads": workloads}
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return {k: len(v) for k, v in data.items()}
+
+
+def down(lab: LabClient) -> None:
+    """The cluster first, then the lab (also bench/scale_bench.py's)."""
+    subprocess.run([*CLUSTERCTL, "down", "--name", lab.name], capture_output=True, check=False)
+    lab.down()
 
 
 def timed(playbook: Path, lab: LabClient, desired: Path, work: Path, tag: str, args=()) -> tuple[float, dict, int]:
@@ -200,8 +207,7 @@ def main() -> int:
         return 0 if n / o >= 3 else 1
     finally:
         if not opts.keep:
-            subprocess.run([*CLUSTERCTL, "down", "--name", opts.lab], capture_output=True, check=False)
-            lab.down()
+            down(lab)
 
 
 if __name__ == "__main__":
