@@ -15,6 +15,8 @@ description:
   - A kind whose API the server does not serve is left out (the policy then says what it could not check instead of
     assuming none); C(kube_proxy_config) is kube-proxy's parsed configuration (null without one); C(speaker_pods) only
     when MetalLB's CRDs are installed; the reads C(namespaces) and C(endpoint_slices) are not for the policy.
+  - With O(slices_after), after the apply, the workloads' EndpointSlices are added (C(endpoint_slices)) for the policy
+    check against where the pods run; those read again, or those read before when that read was skipped.
 options:
   _input:
     description: The registered result of the reads (C(api_found) and C(resources) by read key).
@@ -38,8 +40,8 @@ _value:
 from ansible_collections.baremetal.metallb.plugins.plugin_utils.workload_steps import cluster_objects
 
 
-def workload_cluster_objects(reads):
-    return cluster_objects(dict(reads or {}))
+def workload_cluster_objects(reads, slices_after=None):
+    return cluster_objects(dict(reads or {}), slices_after)
 
 
 class FilterModule:

@@ -29,13 +29,18 @@ def _key(namespace, name) -> str:
     return f"{namespace or 'default'}/{name}"
 
 
-def cluster_objects(reads: dict) -> dict:
+def cluster_objects(reads: dict, slices_after: dict | None = None) -> dict:
     """What gather.yml's k8s_batch_info read, as workload_policy's ``cluster_objects``: a kind whose
     API is not served is left out (unknown, not "none"); kube-proxy's configuration parsed (None
     without one); the speaker pods only once MetalLB is installed (before, the namespace's pods
-    say nothing about speakers)."""
+    say nothing about speakers). With ``slices_after`` (diagnose.yml, after the apply), also the
+    workloads' EndpointSlices: those it read again, or, when that read was skipped (the apply
+    changed nothing), those gather.yml read."""
     found, resources = reads.get("api_found") or {}, reads.get("resources") or {}
     out: dict = {}
+    if slices_after is not None:
+        again = (slices_after.get("resources") or {}).get("endpoint_slices")
+        out["endpoint_slices"] = again if again is not None else resources.get("endpoint_slices") or []
     for key, served in found.items():
         if key in NOT_FOR_POLICY:
             continue

@@ -34,7 +34,7 @@ def flt(name):
 
 @parametrize_cases(DATA["cluster_objects"])
 def test_cluster_objects(case):
-    assert flt("workload_cluster_objects")(case["reads"]) == case["expect"]
+    assert flt("workload_cluster_objects")(case["reads"], case.get("slices_after")) == case["expect"]
 
 
 @parametrize_cases(DATA["input_problems"])
