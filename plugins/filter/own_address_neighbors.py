@@ -47,47 +47,15 @@ _value:
   elements: str
 """
 
-import ipaddress
-
 from ansible.errors import AnsibleFilterError
 
-
-def _ip(value):
-    try:
-        return ipaddress.ip_address(str(value).strip())
-    except ValueError:
-        return None
-
-
-def _fix(source: str) -> str:
-    if source.startswith("bgp_router_neighbors["):
-        return f"remove {source.split(' ')[0]} or give it the node's address"
-    return ("give that host the node's address, or take the router out of the node group "
-            "(bgp_router_neighbor_group)")
+from ansible_collections.baremetal.metallb.plugins.module_utils.frr.inputs import own_address_problems
 
 
 def own_address_neighbors(neighbors, own):
     if not isinstance(neighbors, list) or not isinstance(own, list):
         raise AnsibleFilterError("own_address_neighbors: give a list of neighbors and a list of the router's addresses")
-    mine = []
-    for entry in own:
-        address = _ip(entry.get("address")) if isinstance(entry, dict) else None
-        if address is not None:
-            mine.append((address, str(entry.get("name", "the router's address"))))
-    problems = []
-    for neighbor in neighbors:
-        if not isinstance(neighbor, dict):
-            continue
-        address = _ip(neighbor.get("address"))
-        source = str(neighbor.get("source") or "a neighbor")
-        names = [name for own_address, name in mine if address is not None and own_address == address]
-        if names:
-            problems.append(
-                f"{source} is {neighbor.get('address')}, the router's own address ({', '.join(names)}): a router cannot "
-                f"peer with itself; {_fix(source)}"
-                + ("" if "bgp_router_router_id" not in names else "; or, if bgp_router_router_id is wrong, correct it")
-            )
-    return problems
+    return own_address_problems(neighbors, own)
 
 
 class FilterModule:

@@ -20,6 +20,7 @@ installed collection)::
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
@@ -30,6 +31,17 @@ import yaml
 from ansible.module_utils import _internal as module_utils_internal
 from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
+
+
+def import_plugin(name: str):
+    """The collection's plugin module ``name`` (``filter.own_address_neighbors``), imported without leaving the
+    process in controller mode: importing controller code (a filter, an action plugin) switches module_utils'
+    warnings to the display, which later module runs in the same process would not expect."""
+    was_controller = module_utils_internal.is_controller
+    try:
+        return importlib.import_module(f"ansible_collections.baremetal.metallb.plugins.{name}")
+    finally:
+        module_utils_internal.is_controller = was_controller
 
 
 def load_data(test_file: str, key: str | None = None, name: str | None = None) -> Any:

@@ -1,0 +1,62 @@
+# Copyright: baremetal.metallb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""resolve_router_inputs (the filter bgp_router_inputs) against the cases in test_router_inputs.yaml."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.baremetal.metallb.plugins.module_utils.frr.inputs import resolve_router_inputs
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import import_plugin, load_data, parametrize_cases
+
+DATA = load_data(__file__)
+CASES = DATA["cases"]
+
+
+def _opts(case: dict) -> dict:
+    return {**DATA["base"], **case["opts"]}
+
+
+def _resolve(case: dict) -> dict:
+    inventory = DATA["inventory"]
+    return resolve_router_inputs(_opts(case), inventory["groups"], inventory["hostvars"], "router")
+
+
+@parametrize_cases(CASES)
+def test_case(case):
+    result = _resolve(case)
+    assert result["errors"] == case["errors"]
+    for key, value in case.get("expect", {}).items():
+        assert result[key] == value, key
+    assert set(result) == {"errors", "neighbors", "asns", "pools", "router_id_ok", "families"}
+
+
+@parametrize_cases(CASES)
+def test_no_password_in_the_result(case):
+    opts = _opts(case)
+    secrets = [opts["password"]] + [entry.get("password") for entry in opts["neighbors"]]
+    text = json.dumps(_resolve(case))
+    for secret in filter(None, secrets):
+        assert secret not in text and json.dumps(secret)[1:-1] not in text
+    for neighbor in _resolve(case)["neighbors"]:
+        assert "password" not in neighbor
+
+
+@pytest.fixture(scope="module")
+def plugin():
+    return import_plugin("filter.bgp_router_inputs")
+
+
+def test_filter_gives_the_same_result(plugin):
+    case = next(case for case in CASES if case["id"] == "group_neighbors_ipv4_and_ipv6")
+    inventory = DATA["inventory"]
+    assert plugin.FilterModule().filters()["bgp_router_inputs"](
+        _opts(case), inventory["groups"], inventory["hostvars"], "router") == _resolve(case)
+
+
+def test_filter_names_wrong_input_types(plugin):
+    with pytest.raises(plugin.AnsibleFilterError, match="bgp_router_inputs"):
+        plugin.bgp_router_inputs([], {}, {}, "router")
