@@ -353,3 +353,122 @@ def resolve_router_inputs(opts: Mapping, groups: Mapping, hostvars: Mapping, inv
     return {"errors": errors, "neighbors": neighbors, "asns": asns,
             "pools": [{**pool, "protocol": pool.get("protocol") or "bgp"} for pool in pools],
             "router_id_ok": ipv4(opts.get("router_id")) is not None, "families": families}
+
+
+def _le(cidr: str, bits: int) -> str:
+    """A pool prefix in a prefix-list: any more specific route inside it too (``le``), unless it is a host route."""
+    return cidr + (f" le {bits}" if int(_text(cidr).split("/")[1]) < bits else "")
+
+
+def render_frr_conf(opts: Mapping, inputs: Mapping, cidrs: Mapping, hostname: str, ipv6_forwarding) -> str:
+    """frr.conf for the role's converted inputs, the resolved inputs (resolve_router_inputs), the pool prefixes the
+    router accepts (``{"ipv4": [...], "ipv6": [...]}``), its host name and whether IPv6 forwarding is on.
+
+    Written in FRR 8's canonical ``show running-config`` form on purpose: frr-reload.py compares text per context,
+    so a line FRR would render differently (or not at all, like a default value) shows up as a change on every run;
+    frr_config checks this after every apply. The passwords are read from ``opts`` here, so they are in the text
+    (frr_config's content is no_log) and nowhere else."""
+    pg = _text(opts.get("peer_group"))
+    pg6 = f"{pg}-V6"
+    neighbors = list(inputs.get("neighbors") or [])
+    v4 = [n for n in neighbors if n["family"] == 4]
+    v6 = [n for n in neighbors if n["family"] == 6]
+    asns = list(inputs.get("asns") or [])
+    common_asn = asns[0] if len(asns) == 1 else None
+    v4_cidrs, v6_cidrs = list(cidrs.get("ipv4") or []), list(cidrs.get("ipv6") or [])
+    bfd, password = _flag(opts.get("bfd")), _str(opts.get("password"))
+    explicit = list(opts.get("neighbors") or [])
+    out = []
+
+    def group(name):
+        out.append(f" neighbor {name} peer-group")
+        if common_asn is not None:
+            out.append(f" neighbor {name} remote-as {common_asn}")
+        if bfd:
+            # running-config shows "bfd" and "bfd profile" as two lines; writing only the second makes
+            # frr-reload.py delete the first, which resets every session.
+            out.extend([f" neighbor {name} bfd", f" neighbor {name} bfd profile {opts.get('bfd_profile')}"])
+        if password:
+            out.append(f" neighbor {name} password {password}")
+        out.append(f" neighbor {name} timers {_as_int(opts.get('keepalive'))} {_as_int(opts.get('hold_time'))}")
+        out.append(f" neighbor {name} timers connect {_as_int(opts.get('connect_retry'))}")
+
+    def members(members_list, name):
+        for n in members_list:
+            address = n["address"]
+            if common_asn is None:
+                # Different node ASNs: each neighbor carries its own (the group has none).
+                out.append(f" neighbor {address} remote-as {n['asn']}")
+            out.append(f" neighbor {address} peer-group {name}")
+            if n["description"]:
+                out.append(f" neighbor {address} description {n['description']}")
+            if n["password_index"] >= 0:
+                out.append(f" neighbor {address} password {explicit[n['password_index']]['password']}")
+
+    def afi(name, in_map):
+        out.append(f"  maximum-paths {_as_int(opts.get('maximum_paths'))}")
+        if opts.get("outbound") == "default_route":
+            out.append(f"  neighbor {name} default-originate")
+        out.extend([f"  neighbor {name} route-map {in_map} in", f"  neighbor {name} route-map {pg}-OUT out"])
+
+    out.extend(["! Managed by Ansible (baremetal.metallb.bgp_router); local changes are reverted.",
+                f"frr defaults {opts.get('frr_defaults')}", f"hostname {hostname}"])
+    log_file = _str(opts.get("log_file"))
+    out.append(f"log file {log_file} {opts.get('log_level')}" if log_file else f"log syslog {opts.get('log_level')}")
+    if not _flag(opts.get("ipv4_forwarding")):
+        out.append("no ip forwarding")
+    if not _flag(ipv6_forwarding):
+        out.append("no ipv6 forwarding")
+    out.extend(["service integrated-vtysh-config", "!"])
+    for family, keyword, bits, prefixes in (("V4", "ip", 32, v4_cidrs), ("V6", "ipv6", 128, v6_cidrs)):
+        out.extend(f"{keyword} prefix-list {pg}-POOLS-{family} seq {index * 5} permit {_le(cidr, bits)}"
+                   for index, cidr in enumerate(prefixes, start=1))
+        if prefixes:
+            out.append("!")
+    # Inbound: only prefixes inside the MetalLB pools (any length); a route-map ends in an implicit deny.
+    for sessions, route_map, keyword, family, prefixes in ((v4, f"{pg}-IN", "ip", "V4", v4_cidrs),
+                                                           (v6, f"{pg}-IN-V6", "ipv6", "V6", v6_cidrs)):
+        if not sessions:
+            continue
+        if prefixes:
+            out.extend([f"route-map {route_map} permit 10", f" match {keyword} address prefix-list {pg}-POOLS-{family}"])
+        else:
+            out.append(f"route-map {route_map} deny 10")
+        out.extend(["exit", "!"])
+    # Outbound: the nodes need no routes from the router.
+    out.extend([f"route-map {pg}-OUT deny 10", "exit", "!"])
+    if bfd:
+        out.extend(["bfd", f" profile {opts.get('bfd_profile')}"])
+        # FRR's defaults (3 x 300 ms) are not shown by running-config.
+        for option, keyword, default in (("bfd_detect_multiplier", "detect-multiplier", 3),
+                                         ("bfd_transmit_interval", "transmit-interval", 300),
+                                         ("bfd_receive_interval", "receive-interval", 300)):
+            if _as_int(opts.get(option)) != default:
+                out.append(f"  {keyword} {_as_int(opts.get(option))}")
+        out.extend([" exit", " !", "exit", "!"])
+    out.extend([f"router bgp {_as_int(opts.get('asn'))}", f" bgp router-id {opts.get('router_id')}", " bgp log-neighbor-changes"])
+    if _flag(opts.get("graceful_restart")):
+        out.append(" bgp graceful-restart")
+    if not _flag(opts.get("ebgp_requires_policy")):
+        out.append(" no bgp ebgp-requires-policy")
+    if common_asn is None:
+        # Different node ASNs mean different AS_PATHs: without this, only one path is used.
+        out.append(" bgp bestpath as-path multipath-relax")
+    if v4:
+        group(pg)
+    if v6:
+        group(pg6)
+    members(v4, pg)
+    members(v6, pg6)
+    out.extend([" !", " address-family ipv4 unicast"])
+    if v4:
+        afi(pg, f"{pg}-IN")
+    if v6:
+        out.append(f"  no neighbor {pg6} activate")
+    out.append(" exit-address-family")
+    if v6:
+        out.extend([" !", " address-family ipv6 unicast"])
+        afi(pg6, f"{pg}-IN-V6")
+        out.extend([f"  neighbor {pg6} activate", " exit-address-family"])
+    out.extend(["exit", "!"])
+    return "\n".join(out) + "\n"
