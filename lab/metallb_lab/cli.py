@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nodes", type=int, default=None, help=f"number of node hosts (default {P.DEFAULT_NODES})")
     p.add_argument("--bfd", action=argparse.BooleanOptionalAction, default=None,
                    help="stand-in speakers with BFD (profile 100 ms x 3)")
+    p.add_argument("--routers", type=int, default=None,
+                   help=f"2..{P.MAX_ROUTERS}: the routed layout, router1..N between the nodes' segment and "
+                        f"an upstream one ({P.UPSTREAM4}) with the client, nodes peering per rack "
+                        "(default 1: one router, client beside the nodes)")
+    p.add_argument("--racks", type=int, default=None,
+                   help="racks of the routed layout, nodes and routers dealt round-robin (default: one per router)")
     p.add_argument("--inventory", type=Path, default=None,
                    help="where to write the Ansible inventory (default: inventories/lab for the "
                         "default lab name, else <state dir>/inventory)")
@@ -75,7 +81,7 @@ def print_status(st: dict) -> None:
         print(f"lab {st['name']}: not up")
         return
     print(f"lab {st['name']}: {'up' if st['up'] else 'DEGRADED'}  ({st['nodes']} nodes, "
-          f"bfd {'on' if st['bfd'] else 'off'}, state {st['state_dir']})")
+          f"bfd {'on' if st['bfd'] else 'off'}, {st.get('routers', 1)} router(s), state {st['state_dir']})")
     print(f"inventory: {', '.join(st['inventories'])}")
     print(f"{'host':8} {'address':15} {'address6':18} {'mac':17} {'link':4} {'sshd':>7}  frr / bgp")
     for name, h in st["hosts"].items():
@@ -93,6 +99,7 @@ def print_status(st: dict) -> None:
             sessions = " ".join(f"{peer}={state}" for peer, state in sp["sessions"].items())
             frr_text += f"; AS{sp['asn']} {sessions}; announces {', '.join(sp['networks']) or 'nothing'}"
         sshd = h["processes"].get("sshd") or "-"
+        frr_text += f" [{h['rack']}]" if h.get("rack") else ""
         print(f"{name:8} {h['address']:15} {h['address6']:18} {h['mac']:17} {h['link']:4} {sshd:>7}  {frr_text}")
     for p in st["problems"]:
         print(f"problem: {p}")
@@ -107,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         lab = Lab(args.name)
         if args.command == "up":
             t0 = time.monotonic()
-            changes = lab.up(args.nodes, args.bfd, args.inventory)
+            changes = lab.up(args.nodes, args.bfd, args.inventory, args.routers, args.racks)
             for c in changes:
                 print(f"  {c}")
             took = time.monotonic() - t0

@@ -176,6 +176,7 @@ class LabHost:
     interface: str
     asn: int | None
     enter: tuple[str, ...] = field(repr=False)  # nsenter prefix: net + mount + UTS namespaces
+    rack: str | None = None  # the routed layout's rack (labctl up --routers N)
 
 
 class LabClient:
@@ -191,7 +192,7 @@ class LabClient:
         self.inventory = Path(inventory) if inventory else Path(st["inventories"][0])
         self.hosts: dict[str, LabHost] = {
             n: LabHost(n, h["role"], h["group"], h["netns"], h["address"], h["address6"], h["mac"],
-                       h["interface"], h["asn"], tuple(h["enter"]))
+                       h["interface"], h["asn"], tuple(h["enter"]), h.get("rack"))
             for n, h in st["hosts"].items()
         }
         self._lab: Lab | None = None
@@ -199,18 +200,19 @@ class LabClient:
     # ------------------------------------------------------------ lifecycle
     @classmethod
     def up(cls, name: str, *, nodes: int | None = None, bfd: bool | None = None,
-           inventory: Path | str | None = None) -> LabClient:
+           inventory: Path | str | None = None, routers: int | None = None) -> LabClient:
         """``labctl up``: builds the lab, or repairs a running one, and returns its client."""
-        labctl("up", "--name", name, *_options(nodes=nodes, bfd=bfd, inventory=inventory))
+        labctl("up", "--name", name, *_options(nodes=nodes, bfd=bfd, inventory=inventory, routers=routers))
         return cls(name, inventory)
 
     @classmethod
-    def fresh(cls, name: str, *, nodes: int | None = None, bfd: bool | None = None) -> LabClient:
+    def fresh(cls, name: str, *, nodes: int | None = None, bfd: bool | None = None,
+              routers: int | None = None) -> LabClient:
         """A newly built lab ``name`` (use ``unique_name``); a lab left under that name by
         an interrupted run goes first. A failed build is torn down before the error."""
         labctl("down", "--name", name)
         try:
-            return cls.up(name, nodes=nodes, bfd=bfd)
+            return cls.up(name, nodes=nodes, bfd=bfd, routers=routers)
         except BaseException:
             labctl("down", "--name", name, check=False)
             raise
@@ -228,6 +230,10 @@ class LabClient:
     @property
     def nodes(self) -> list[str]:
         return [n for n, h in self.hosts.items() if h.role == P.NODE]
+
+    @property
+    def routers(self) -> list[str]:
+        return [n for n, h in self.hosts.items() if h.role == P.ROUTER]
 
     @property
     def node4(self) -> list[str]:

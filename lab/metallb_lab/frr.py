@@ -132,8 +132,11 @@ def render_daemons(bfd: bool) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_speaker(host: Host, cfg: SpeakerConfig) -> str:
-    r4, r6 = P.ROUTER_HOST.address, P.ROUTER_HOST.address6
+def render_speaker(host: Host, cfg: SpeakerConfig, routers: list[Host] | None = None) -> str:
+    """The node's frr.conf: sessions to ``routers`` (its rack's; default the single router)."""
+    routers = sorted(routers or [P.ROUTER_HOST], key=lambda r: ipaddress.ip_address(r.address))
+    # running-config lists the neighbors in address order, IPv4 first
+    peers4, peers6 = [r.address for r in routers], [r.address6 for r in routers]
     lines = [
         f"frr version {frr_version()}",
         "frr defaults traditional",
@@ -161,7 +164,7 @@ def render_speaker(host: Host, cfg: SpeakerConfig) -> str:
         " no bgp ebgp-requires-policy",
         " no bgp network import-check",
     ]
-    for peer in (r4, r6):
+    for peer in (*peers4, *peers6):
         lines += [
             f" neighbor {peer} remote-as {cfg.router_asn}",
             f" neighbor {peer} timers {cfg.keepalive} {cfg.hold}",
@@ -175,10 +178,11 @@ def render_speaker(host: Host, cfg: SpeakerConfig) -> str:
     # IPv4 routes over the IPv4 session, IPv6 routes over the IPv6 session
     lines += [" !", " address-family ipv4 unicast"]
     lines += [f"  network {n}" for n in v4]
-    lines += [f"  no neighbor {r6} activate", " exit-address-family", " !",
-              " address-family ipv6 unicast"]
+    lines += [f"  no neighbor {r6} activate" for r6 in peers6]
+    lines += [" exit-address-family", " !", " address-family ipv6 unicast"]
     lines += [f"  network {n}" for n in v6]
-    lines += [f"  neighbor {r6} activate", " exit-address-family", "exit", "!"]
+    lines += [f"  neighbor {r6} activate" for r6 in peers6]
+    lines += [" exit-address-family", "exit", "!"]
     return "\n".join(lines) + "\n"
 
 

@@ -54,9 +54,30 @@ def render_hosts(plan: LabPlan) -> str:
             }
             if h.asn is not None:
                 hv["bgp_asn"] = h.asn
+            hv |= _routed_host_vars(plan, h)
             out.append(f"        {h.name}:")
             out += [f"          {k}: {_q(v)}" for k, v in hv.items()]
+    # the routed layout: one group per rack, whose nodes that rack's routers peer with
+    for rack in range(1, plan.rack_count + 1):
+        out += [f"    {rack_group(rack)}:", "      hosts:"]
+        out += [f"        {h.name}: {{}}" for h in plan.rack_nodes(rack)]
     return "\n".join(out) + "\n"
+
+
+def rack_group(rack: int) -> str:
+    return f"rack{rack}_nodes"
+
+
+def _routed_host_vars(plan: LabPlan, h: P.Host) -> dict:
+    """A routed lab's per-host facts: the rack, a router's uplink and the nodes it peers with
+    (``lab_neighbor_group``: the bgp_router_neighbor_group of that router alone)."""
+    if not h.rack:
+        return {}
+    hv = {"lab_rack": h.rack_name}
+    if h.uplink:
+        hv |= {"lab_uplink_address": h.links[1].address, "lab_uplink_address6": h.links[1].address6,
+               "lab_neighbor_group": rack_group(h.rack)}
+    return hv
 
 
 def render_group_vars(plan: LabPlan, ssh: SshFiles) -> str:
@@ -74,8 +95,9 @@ def render_group_vars(plan: LabPlan, ssh: SshFiles) -> str:
         "lab_segment6": str(P.SEGMENT6),
         "lab_vip_range": str(P.VIPS4),
         "lab_vip_range6": str(P.VIPS6),
-        "lab_router_address": P.ROUTER_HOST.address,
-        "lab_router_address6": P.ROUTER_HOST.address6,
+        # the routed layout: its first router (each node peers with its rack's: lab_racks)
+        "lab_router_address": plan.router_hosts[0].address,
+        "lab_router_address6": plan.router_hosts[0].address6,
         "lab_node_asn": P.NODE_ASN,
         "lab_router_asn": P.ROUTER_ASN,
         # the hosts share the machine's /etc: bgp_router sets the running ECMP hash policy only,
@@ -83,7 +105,19 @@ def render_group_vars(plan: LabPlan, ssh: SshFiles) -> str:
         "bgp_router_sysctl_file": "",
         "bgp_router_service_enabled": False,
     }
-    return HEADER.format(name=plan.name) + "".join(f"{k}: {_q(v)}\n" for k, v in gv.items())
+    text = HEADER.format(name=plan.name) + "".join(f"{k}: {_q(v)}\n" for k, v in gv.items())
+    if plan.routed:
+        text += "".join(f"{k}: {_q(v)}\n" for k, v in {
+            "lab_upstream": str(P.UPSTREAM4), "lab_upstream6": str(P.UPSTREAM6),
+            "lab_rack_label": P.RACK_LABEL}.items())
+        # flow-style YAML is JSON: the racks, with their routers' addresses and their nodes
+        text += "lab_racks: " + json.dumps([
+            {"name": f"rack{rack}", "group": rack_group(rack),
+             "routers": [{"name": r.name, "address": r.address, "address6": r.address6}
+                         for r in plan.router_hosts if r.rack == rack],
+             "nodes": [n.name for n in plan.rack_nodes(rack)]}
+            for rack in range(1, plan.rack_count + 1)]) + "\n"
+    return text
 
 
 def write(plan: LabPlan, directory: Path, ssh: SshFiles) -> list[str]:

@@ -69,7 +69,7 @@ class Lab:
         meta = self.meta()
         if meta is None:
             raise LabError(f"lab {self.name!r} is not up (no {self.meta_file}); run `labctl.py up --name {self.name}`")
-        return LabPlan(self.name, meta["nodes"], meta["bfd"])
+        return LabPlan.from_meta(self.name, meta)
 
     def host_dir(self, host: Host | str) -> Path:
         return self.state / "hosts" / (host if isinstance(host, str) else host.name)
@@ -105,32 +105,37 @@ class Lab:
 
     # ------------------------------------------------------------ up
     def up(self, nodes: int | None = None, bfd: bool | None = None,
-           inventory_dir: Path | None = None) -> list[str]:
+           inventory_dir: Path | None = None, routers: int | None = None,
+           racks: int | None = None) -> list[str]:
         P.STATE_ROOT.mkdir(mode=0o755, exist_ok=True)
         os.chmod(P.STATE_ROOT, 0o755)  # sshd StrictModes checks every parent
         inventory_dir = (inventory_dir or default_inventory(self.name)).resolve()
         changes: list[str] = []
         if self.meta() is None:
-            plan = LabPlan(self.name, nodes or P.DEFAULT_NODES, bool(bfd))
+            plan = LabPlan(self.name, nodes or P.DEFAULT_NODES, bool(bfd), routers or 1, racks or 0)
             network.check_no_clash(plan)
             self.state.mkdir(mode=0o755, exist_ok=True)
             os.chmod(self.state, 0o755)
             # written before anything is created: from here on `down` can clean up
             self._save_meta({"name": self.name, "nodes": plan.nodes, "bfd": plan.bfd,
-                             "inventories": [], "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+                             "routers": plan.routers, "racks": plan.racks, "inventories": [], "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
             changes.append(f"state dir {self.state}")
         with self._locked(self.state / ".lock"):
             meta = self.meta()
             if meta is None:
                 raise LabError(f"lab {self.name!r} was torn down while this `up` waited; run it again")
-            plan = LabPlan(self.name, meta["nodes"], meta["bfd"])
+            plan = LabPlan.from_meta(self.name, meta)
             if nodes is not None and nodes != plan.nodes:
                 raise LabError(f"lab {self.name!r} runs with {plan.nodes} nodes; run `down` first to "
                                f"change it to {nodes}")
+            for what, asked, has in (("routers", routers, plan.routers), ("racks", racks, plan.rack_count)):
+                if asked is not None and asked != has:
+                    raise LabError(f"lab {self.name!r} runs with {what} {has}; run `down` first to "
+                                   f"change it to {asked}")
             bfd_override = None  # only a changed --bfd overrides the speakers' own setting
             if bfd is not None and bfd != plan.bfd:
                 meta["bfd"] = bfd_override = bfd
-                plan = LabPlan(self.name, plan.nodes, bfd)
+                plan = LabPlan.from_meta(self.name, meta)
                 changes.append(f"bfd {'on' if bfd else 'off'}")
             if str(inventory_dir) not in meta["inventories"]:
                 meta["inventories"].append(str(inventory_dir))
@@ -207,7 +212,7 @@ class Lab:
 
     def _apply_speaker(self, plan: LabPlan, host: Host, cfg: frr.SpeakerConfig) -> str | None:
         """Bring the speaker's files and daemons in line with ``cfg``; what was done, or None."""
-        conf_changed = self._write_frr_file(host, "frr.conf", frr.render_speaker(host, cfg))
+        conf_changed = self._write_frr_file(host, "frr.conf", frr.render_speaker(host, cfg, plan.rack_routers(host)))
         daemons = frr.render_daemons(cfg.bfd)
         daemons_path = self.host_dir(host) / "etc-frr" / "daemons"
         daemons_changed = not daemons_path.exists() or daemons_path.read_text() != daemons
@@ -347,7 +352,7 @@ class Lab:
                 else:
                     cfg.networks = [n for n in cfg.networks if n != str(net)]
                 cfg.save(hd / "speaker.json")
-                self._write_frr_file(host, "frr.conf", frr.render_speaker(host, cfg))
+                self._write_frr_file(host, "frr.conf", frr.render_speaker(host, cfg, plan.rack_routers(host)))
                 # incremental, as MetalLB does: no reload, no session reset
                 out = run(self.hostns(plan, host).enter("/") + frr.vtysh_network(cfg.asn, net, action == "withdraw"),
                           check=False)
@@ -436,7 +441,7 @@ class Lab:
         meta = self.meta()
         if meta is None:
             return {"name": self.name, "up": False, "state_dir": str(self.state)}
-        plan = LabPlan(self.name, meta["nodes"], meta["bfd"])
+        plan = LabPlan.from_meta(self.name, meta)
         ports = network.switch_ports(plan)
         problems = []
         hosts = {}
@@ -447,7 +452,7 @@ class Lab:
             info = {
                 "role": h.role, "group": h.group, "netns": plan.netns(h),
                 "address": h.address, "address6": h.address6, "mac": h.mac, "interface": P.IFACE,
-                "asn": h.asn, "link": "up" if "UP" in ports.get(h.name, {}).get("flags", []) else "down",
+                "asn": h.asn, "rack": h.rack_name, "link": "up" if "UP" in ports.get(h.name, {}).get("flags", []) else "down",
                 "namespaces_ok": ns_ok and hns.ok(),
                 "processes": self.registry(plan, h).services(),
                 "frr": self.frr_pids(plan, h) if ns_ok else {},
@@ -473,7 +478,8 @@ class Lab:
                     problems.append(f"{h.name}: speaker FRR not (fully) running")
         return {
             "name": self.name, "up": not problems, "state_dir": str(self.state),
-            "nodes": plan.nodes, "bfd": plan.bfd, "inventories": meta["inventories"],
+            "nodes": plan.nodes, "bfd": plan.bfd, "routers": plan.routers, "racks": plan.rack_count,
+            "inventories": meta["inventories"],
             "switch_netns": plan.switch_netns, "hosts": hosts, "problems": problems,
         }
 
@@ -508,11 +514,13 @@ class Lab:
             meta = {}
         # hosts from the plan and from the state dir (in case lab.json is damaged)
         names = {p.name for p in (self.state / "hosts").glob("*")} if (self.state / "hosts").is_dir() else set()
-        plan = LabPlan(self.name, meta.get("nodes", 1), meta.get("bfd", False))
+        plan = LabPlan.from_meta(self.name, {"nodes": 1, **meta})
         by_name = {h.name: h for h in plan.hosts}
         for n in sorted(names - set(by_name)):
             if n.startswith("node") and n[4:].isdigit():
                 by_name[n] = P.node(int(n[4:]))
+            elif n.startswith("router") and n[6:].isdigit():
+                by_name[n] = P.router(int(n[6:]), 0)
         hosts = list(by_name.values())
         changes = []
 

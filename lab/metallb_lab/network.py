@@ -86,7 +86,24 @@ def host_sysctls(host: Host) -> dict[str, str]:
             "net.ipv6.conf.all.accept_redirects": "0",
             "net.ipv6.conf.default.accept_redirects": "0",
         }
+    if host.upstream:
+        # The routed layout's client has an ECMP route over every router and no routing
+        # protocol: it leaves a path once the router's neighbour entry fails (use_neigh);
+        # neigh_sysctls makes it notice within seconds
+        values["net.ipv4.fib_multipath_use_neigh"] = "1"
     return values
+
+
+def neigh_sysctls(host: Host) -> dict[str, str]:
+    """The routed client's neighbour timers on its interface (a new network namespace has no
+    neigh/default): a dead router's entry fails within ~1-3 s (reachable 0.5-1.5 s, 1 s delay,
+    3 probes 200 ms apart) instead of the kernel's ~30 s."""
+    if not host.upstream:
+        return {}
+    return {f"net.{fam}.neigh.{P.IFACE}.{key}": value
+            for fam in ("ipv4", "ipv6")
+            for key, value in (("base_reachable_time_ms", "1000"), ("delay_first_probe_time", "1"),
+                               ("retrans_time_ms", "200"))}
 
 
 SWITCH_SYSCTLS = {
@@ -117,12 +134,13 @@ def ensure_switch(plan: LabPlan) -> list[str]:
     cmds = []
     if links.get("lo", {}).get("operstate") == "DOWN" or "UP" not in links.get("lo", {}).get("flags", []):
         cmds.append("link set lo up")
-    if P.BRIDGE not in links:
-        # no multicast snooping: IPv6 neighbour discovery must flood like ARP does
-        cmds.append(f"link add {P.BRIDGE} type bridge stp_state 0 mcast_snooping 0")
-        cmds.append(f"link set {P.BRIDGE} up")
-    elif "UP" not in links[P.BRIDGE].get("flags", []):
-        cmds.append(f"link set {P.BRIDGE} up")
+    for bridge in plan.bridges:
+        if bridge not in links:
+            # no multicast snooping: IPv6 neighbour discovery must flood like ARP does
+            cmds.append(f"link add {bridge} type bridge stp_state 0 mcast_snooping 0")
+            cmds.append(f"link set {bridge} up")
+        elif "UP" not in links[bridge].get("flags", []):
+            cmds.append(f"link set {bridge} up")
     ip_batch(ns, cmds)
     return changes + [f"{ns}: {c}" for c in cmds]
 
@@ -133,23 +151,25 @@ def switch_ports(plan: LabPlan) -> dict[str, dict]:
     return {
         link["ifname"]: link
         for link in ip_json(plan.switch_netns, "link", "show")
-        if link.get("master") == P.BRIDGE
+        if link.get("master") in plan.bridges
     }
 
 
 # ---------------------------------------------------------------- host networking
-def wanted_routes(host: Host) -> list[tuple[str, str, str]]:
-    """(family flag, destination, gateway) for the host's static routes."""
-    r4, r6 = P.ROUTER_HOST.address, P.ROUTER_HOST.address6
-    if host.role == P.NODE:
-        return [("-4", "default", r4), ("-6", "default", r6)]
-    if host.role == P.CLIENT:
-        return [("-4", str(P.VIPS4), r4), ("-6", str(P.VIPS6), r6)]
-    return []  # the router has no default route: nothing can leave the lab
+def route_gateways(route: dict) -> list[str]:
+    """The gateways of one ``ip -j route`` entry: one, or one per ECMP path."""
+    return [route["gateway"]] if "gateway" in route else \
+        [nh["gateway"] for nh in route.get("nexthops", []) if "gateway" in nh]
+
+
+def route_command(fam: str, dst: str, gateways: tuple[str, ...], dev: str = P.IFACE) -> list[str]:
+    if len(gateways) == 1:
+        return [fam, "route", "replace", dst, "via", gateways[0], "dev", dev]
+    return [fam, "route", "replace", dst, *(w for gw in gateways for w in ("nexthop", "via", gw, "dev", dev))]
 
 
 def ensure_host_network(plan: LabPlan, host: Host) -> list[str]:
-    ns, sw = plan.netns(host), plan.switch_netns
+    ns = plan.netns(host)
     changes = []
     if not netns_exists(ns):
         run(["ip", "netns", "add", ns])
@@ -157,61 +177,71 @@ def ensure_host_network(plan: LabPlan, host: Host) -> list[str]:
     # before the veth exists: the defaults apply to interfaces created afterwards
     changes += ensure_sysctls(ns, host_sysctls(host))
 
-    links = {link["ifname"]: link for link in ip_json(ns, "link", "show")}
-    port = switch_ports(plan).get(host.name)
-    if P.IFACE not in links:
-        if port is not None or host.name in {l["ifname"] for l in ip_json(sw, "link", "show")}:
-            ip(sw, "link", "del", host.name)
+    for link in host.links:
+        changes += _ensure_link(plan, ns, link)
+    if neigh_sysctls(host):
+        changes += ensure_sysctls(ns, neigh_sysctls(host))
+
+    route_cmds = []
+    for fam, dst, gws in plan.routes(host):
+        routes = ip_json(ns, fam, "route", "show", "exact", dst) if dst != "default" else \
+            ip_json(ns, fam, "route", "show", "default")
+        if not any(sorted(route_gateways(r)) == sorted(gws) for r in routes):
+            route_cmds.append(route_command(fam, dst, gws))
+    # routes need the links up, which _ensure_link made sure of
+    for c in route_cmds:
+        ip(ns, *c)
+    changes += [f"{ns}: {' '.join(c)}" for c in route_cmds]
+    return changes
+
+
+def _ensure_link(plan: LabPlan, ns: str, link: P.Link) -> list[str]:
+    """One interface of a host: its veth, switch port, MAC and addresses."""
+    sw, ifc = plan.switch_netns, link.interface
+    changes = []
+    links = {l["ifname"]: l for l in ip_json(ns, "link", "show")}
+    port = switch_ports(plan).get(link.port)
+    if ifc not in links:
+        if port is not None or link.port in {l["ifname"] for l in ip_json(sw, "link", "show")}:
+            ip(sw, "link", "del", link.port)
         # the peer is created directly inside the host: no lab interface in the root netns
-        ip(sw, "link", "add", host.name, "type", "veth", "peer", "name", P.IFACE,
-           "address", host.mac, "netns", ns)
-        changes.append(f"{ns}: veth {P.IFACE} <-> {sw}:{host.name}")
-        links = {link["ifname"]: link for link in ip_json(ns, "link", "show")}
+        ip(sw, "link", "add", link.port, "type", "veth", "peer", "name", ifc,
+           "address", link.mac, "netns", ns)
+        changes.append(f"{ns}: veth {ifc} <-> {sw}:{link.port}")
+        links = {l["ifname"]: l for l in ip_json(ns, "link", "show")}
         port = None
     cmds_sw = []
     if port is None:
-        cmds_sw += [f"link set {host.name} master {P.BRIDGE}", f"link set {host.name} up"]
+        cmds_sw += [f"link set {link.port} master {link.bridge}", f"link set {link.port} up"]
     elif "UP" not in port.get("flags", []):
-        cmds_sw.append(f"link set {host.name} up")  # e.g. after `labctl link HOST down`
+        cmds_sw.append(f"link set {link.port} up")  # e.g. after `labctl link HOST down`
     ip_batch(sw, cmds_sw)
     changes += [f"{sw}: {c}" for c in cmds_sw]
 
     cmds = []
     if "UP" not in links["lo"].get("flags", []):
         cmds.append("link set lo up")
-    if links[P.IFACE].get("address") != host.mac:
-        cmds.append(f"link set {P.IFACE} address {host.mac}")
-    if "UP" not in links[P.IFACE].get("flags", []):
-        cmds.append(f"link set {P.IFACE} up")
+    if links[ifc].get("address") != link.mac:
+        cmds.append(f"link set {ifc} address {link.mac}")
+    if "UP" not in links[ifc].get("flags", []):
+        cmds.append(f"link set {ifc} up")
     have = {
         (a["family"], a["local"], a["prefixlen"])
-        for i in ip_json(ns, "addr", "show", "dev", P.IFACE)
+        for i in ip_json(ns, "addr", "show", "dev", ifc)
         for a in i.get("addr_info", [])
     }
-    if ("inet", host.address, 24) not in have:
-        cmds.append(f"addr add {host.address}/24 dev {P.IFACE}")
-    if ("inet6", host.address6, 64) not in have:
-        cmds.append(f"addr add {host.address6}/64 dev {P.IFACE} nodad")
+    if ("inet", link.address, 24) not in have:
+        cmds.append(f"addr add {link.address}/24 dev {ifc}")
+    if ("inet6", link.address6, 64) not in have:
+        cmds.append(f"addr add {link.address6}/64 dev {ifc} nodad")
     ip_batch(ns, cmds)
-    changes += [f"{ns}: {c}" for c in cmds]
-
-    route_cmds = []
-    for fam, dst, gw in wanted_routes(host):
-        routes = ip_json(ns, fam, "route", "show", "exact", dst) if dst != "default" else \
-            ip_json(ns, fam, "route", "show", "default")
-        if not any(r.get("gateway") == gw for r in routes):
-            route_cmds.append(f"{fam} route replace {dst} via {gw} dev {P.IFACE}")
-    if route_cmds:
-        # routes need the link up, which the batch above made sure of
-        for c in route_cmds:
-            ip(ns, *c.split())
-    changes += [f"{ns}: {c}" for c in route_cmds]
-    return changes
+    return changes + [f"{ns}: {c}" for c in cmds]
 
 
 def set_port(plan: LabPlan, host: Host, up: bool) -> None:
-    """Take the host's switch port down or up: a pulled cable, so no FIN or RST is sent."""
-    ip(plan.switch_netns, "link", "set", host.name, "up" if up else "down")
+    """Take the host's switch ports (a routed lab's router has two) down or up: pulled
+    cables, so no FIN or RST is sent."""
+    ip_batch(plan.switch_netns, [f"link set {link.port} {'up' if up else 'down'}" for link in host.links])
 
 
 # ---------------------------------------------------------------- mount + UTS namespaces

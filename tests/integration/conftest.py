@@ -37,7 +37,7 @@ from metallb_lab.client import LabClient, run_playbook, unique_name  # noqa: E40
 NO_LAB = {
     "test_awx_configure.py", "test_docs.py", "test_execution_environment.py", "test_input_first.py",
     "test_lb_workload_render.py", "test_pool_validate.py", "test_render_playbook.py", "test_report_mermaid.py",
-    "cluster/test_supervisor_logic.py", "cluster/test_frr_pods_logic.py",
+    "cluster/test_supervisor_logic.py", "cluster/test_frr_pods_logic.py", "lab/test_lab_plan.py",
 }
 LAB_FIXTURES = {"lab", "kube_lab"}
 
