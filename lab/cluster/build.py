@@ -161,6 +161,13 @@ def metallb_product() -> Product:
                    ["go.universe.tf/metallb/controller", "go.universe.tf/metallb/speaker"])
 
 
+def metallb_frr_tools_product() -> Product:
+    """MetalLB's own frr-metrics (FRR mode, metallb-frr.yaml: the speaker image's /frr-metrics),
+    built with frr-k8s (`--frr-k8s`): a product of its own, so the MetalLB build stays as it is."""
+    return Product("metallb-frr-tools", "go.universe.tf/metallb", V.METALLB_VERSION,
+                   ["go.universe.tf/metallb/frr-tools/metrics"])
+
+
 def frr_k8s_product() -> Product:
     """frr-k8s at the version MetalLB's go.mod requires (opt-in: `clusterctl build --frr-k8s`).
     Binaries: frr-k8s-controller, metrics, status, statuscleaner (upstream's image names them
@@ -299,7 +306,8 @@ def build_all(metallb: bool = False, frr_k8s: bool = False) -> dict[str, Path]:
     """Build (or find cached) every product; returns {product name: bin dir}."""
     t = time.monotonic()
     gover = go_env()["GOVERSION"]
-    extra = ([metallb_product()] if metallb else []) + ([frr_k8s_product()] if frr_k8s else [])
+    extra = ([metallb_product()] if metallb else []) + (
+        [frr_k8s_product(), metallb_frr_tools_product()] if frr_k8s else [])
     dirs = {p.name: build_product(p, gover) for p in products() + extra}
     log(f"build: all binaries ready in {time.monotonic() - t:.1f} s (cache {cache_root()})")
     return dirs
@@ -322,8 +330,13 @@ def metallb_bin_dir() -> Path | None:
     """The built MetalLB binaries' dir, without building or calling `go` (the supervisor
     uses it: a cold build takes minutes). The newest complete build of METALLB_VERSION."""
     prod = metallb_product()
-    found = [d for d in (cache_root() / "bin").glob(f"{prod.name}-{prod.version}-*")
-             if (d / ".stamp").is_file() and all((d / b).is_file() for b in prod.binaries)]
+    return newest_build(prod.name, prod.version, prod.binaries)
+
+
+def newest_build(name: str, version: str, binaries: list[str] | tuple[str, ...]) -> Path | None:
+    """The newest complete build of product ``name`` at ``version`` (a glob: ``v*`` for any)."""
+    found = [d for d in (cache_root() / "bin").glob(f"{name}-{version}-*")
+             if (d / ".stamp").is_file() and all((d / b).is_file() for b in binaries)]
     return max(found, key=lambda d: (d / ".stamp").stat().st_mtime) if found else None
 
 
@@ -333,12 +346,14 @@ FRR_K8S_BINARIES = ("frr-k8s-controller", "metrics", "status", "statuscleaner")
 def frr_k8s_bin_dir() -> tuple[str, Path] | None:
     """(version, dir) of the newest complete frr-k8s build, without building or asking the
     proxy (the supervisor uses it)."""
-    found = [d for d in (cache_root() / "bin").glob("frr-k8s-v*-*")
-             if (d / ".stamp").is_file() and all((d / b).is_file() for b in FRR_K8S_BINARIES)]
-    if not found:
-        return None
-    d = max(found, key=lambda d: (d / ".stamp").stat().st_mtime)
-    return d.name[len("frr-k8s-"):].split("-", 1)[0], d
+    d = newest_build("frr-k8s", "v*", FRR_K8S_BINARIES)
+    return (d.name[len("frr-k8s-"):].split("-", 1)[0], d) if d else None
+
+
+def metallb_frr_tools_bin_dir() -> Path | None:
+    """The built MetalLB frr-metrics' dir (FRR mode), without building."""
+    prod = metallb_frr_tools_product()
+    return newest_build(prod.name, prod.version, prod.binaries)
 
 
 def module_cache_dir(module: str, version: str) -> Path | None:

@@ -58,6 +58,9 @@ METALLB_IMAGES = {"metallb/controller": "controller", "metallb/speaker": "speake
 FRR_K8S_PROGRAMS = {"/frr-k8s": "frr-k8s-controller", "/statuscleaner": "statuscleaner",
                     "/frr-metrics": "metrics", "/frr-status": "status"}
 FRR_K8S_SCRIPTS = {"/frr-reloader.sh": "cmd/reloader/frr-reloader.sh"}  # in the frr-k8s module
+# MetalLB's speaker image (FRR mode, metallb-frr.yaml): its /cp-tool copies these into volumes
+SPEAKER_SCRIPTS = {"/frr-reloader.sh": "frr-tools/reloader/frr-reloader.sh"}  # in the MetalLB module
+SPEAKER_PROGRAMS = {"/frr-metrics": "metallb-frr-metrics"}  # build.py metallb_frr_tools_product
 FRR_LIB = "/usr/lib/frr"
 FRR_DAEMON_START = "docker-start"
 # watchfrr in the foreground with the daemons /etc/frr/daemons enables: the FRR image's
@@ -173,9 +176,11 @@ def init_copies(container: dict, mount_dirs: dict[str, str], image_files: dict[s
     ``image_files``: {path in the image: path on this machine}. A source glob ``DIR/*`` stands
     for every file of DIR (destination: the dir); a file keeps its name in the image."""
     words = command_line(container)
-    if not words or words[0] != "cp":
+    if not words or words[0] not in ("cp", "/cp-tool"):
         raise Unsupported(f"init container {container.get('name')}: {' '.join(words) or '-'}: "
-                          f"only cp commands are performed by the lab")
+                          f"only cp commands (and the speaker image's /cp-tool) are performed by the lab")
+    if words[0] == "/cp-tool":  # cp-tool SRC DESTFILE
+        words = ["cp", words[1] if len(words) > 1 else "", os.path.dirname(words[2]) + "/" if len(words) > 2 else ""]
     paths = [w for w in words[1:] if not w.startswith("-")]
     if len(paths) < 2:
         raise Unsupported(f"init container {container.get('name')}: cp needs a source and a destination")
@@ -205,11 +210,19 @@ def init_copies(container: dict, mount_dirs: dict[str, str], image_files: dict[s
     return out
 
 
-def image_files(module_dir: str | None, files: dict[str, str]) -> dict[str, str]:
-    """Paths inside the frr-k8s image -> files on this machine (built binaries, module script)."""
-    out = {p: files[b] for p, b in FRR_K8S_PROGRAMS.items() if b in files}
-    if module_dir:
-        out.update({p: os.path.join(module_dir, rel) for p, rel in FRR_K8S_SCRIPTS.items()})
+def image_files(image: str, files: dict[str, str]) -> dict[str, str]:
+    """Paths inside ``image`` -> files on this machine (built binaries, scripts of the Go
+    module's source). ``files`` has the binaries and "frr-k8s-module" / "metallb-module"."""
+    kind = image_kind(image)
+    if kind == "frr-k8s":
+        programs, scripts, module = FRR_K8S_PROGRAMS, FRR_K8S_SCRIPTS, files.get("frr-k8s-module")
+    elif kind == "metallb-speaker":
+        programs, scripts, module = SPEAKER_PROGRAMS, SPEAKER_SCRIPTS, files.get("metallb-module")
+    else:
+        return {}
+    out = {p: files[b] for p, b in programs.items() if b in files}
+    if module:
+        out.update({p: os.path.join(module, rel) for p, rel in scripts.items()})
     return out
 
 

@@ -103,10 +103,9 @@ def unsupported_reason(pod: dict, versions: dict[str, str], files: dict[str, str
     """Why the lab cannot run this pod, or None."""
     try:
         pod_plan(pod, versions, files)
-        module = files.get("frr-k8s-module")
-        img = fp.image_files(module, files)
         for ic in pod["spec"].get("initContainers", []):
-            fp.init_copies(ic, {vm["mountPath"]: vm["mountPath"] for vm in ic.get("volumeMounts", [])}, img)
+            fp.init_copies(ic, {vm["mountPath"]: vm["mountPath"] for vm in ic.get("volumeMounts", [])},
+                           fp.image_files(ic.get("image", ""), files))
     except fp.Unsupported as e:
         return str(e)
     return None
@@ -342,8 +341,8 @@ class PodProcess:
     def run_init_containers(self, vols: dict[str, tuple[Path, bool]]) -> None:
         """What the pod's init containers do (cp from the image or a volume into a volume)."""
         vol_by_name = {n: str(d) for n, (d, ro) in vols.items()}
-        img = fp.image_files(self.sup.files.get("frr-k8s-module"), self.sup.files)
         for ic in self.pod["spec"].get("initContainers", []):
+            img = fp.image_files(ic.get("image", ""), self.sup.files)
             dirs = {vm["mountPath"]: vol_by_name[vm["name"]] for vm in ic.get("volumeMounts", [])
                     if vm["name"] in vol_by_name}
             frr_owned = fp.image_kind(ic.get("image", "")) == "frr"
@@ -541,6 +540,12 @@ class Supervisor:
         if d and not self.bins:
             self.bins = {"controller": d / "controller", "speaker": d / "speaker"}
             self.files.update({k: str(v) for k, v in self.bins.items()})
+            module = build.module_cache_dir("go.universe.tf/metallb", V.METALLB_VERSION)
+            if module:
+                self.files["metallb-module"] = str(module)
+            tools = build.metallb_frr_tools_bin_dir()
+            if tools:
+                self.files["metallb-frr-metrics"] = str(tools / "metrics")
             self.bins_problem = ""
             log(f"MetalLB {V.METALLB_VERSION} binaries: {d}")
         elif not d:

@@ -369,14 +369,15 @@ def test_metallb_bgp_ecmp(cluster, api):
 
 
 def test_metallb_pods_the_lab_cannot_run_are_reported(cluster, api):
-    """Another version or the FRR flavour is shown by `clusterctl status`, never run."""
+    """Another version, or a container whose image the lab has nothing for, is shown by
+    `clusterctl status`, never run (the FRR flavours do run: test_frr_k8s.py)."""
     core = k8s.CoreV1Api(api)
     core.create_namespace({"metadata": {"name": "other-mlb"}})
     labels = {"app.kubernetes.io/name": "metallb", "app.kubernetes.io/component": "speaker"}  # Helm style
     for name, containers in (
             ("old", [{"name": "speaker", "image": "quay.io/metallb/speaker:v0.14.9"}]),
-            ("frr", [{"name": "speaker", "image": f"quay.io/metallb/speaker:{METALLB}"},
-                     {"name": "frr", "image": "quay.io/frrouting/frr:10.5.3"}])):
+            ("sidecar", [{"name": "speaker", "image": f"quay.io/metallb/speaker:{METALLB}"},
+                         {"name": "sidecar", "image": "docker.io/library/busybox:1.37"}])):
         core.create_namespaced_pod("other-mlb", {
             "metadata": {"name": name, "labels": labels},
             "spec": {"nodeName": "node1", "hostNetwork": True, "containers": containers}})
@@ -385,12 +386,12 @@ def test_metallb_pods_the_lab_cannot_run_are_reported(cluster, api):
     while time.monotonic() - t < 30 and len(found) < 2:
         found = {p["pod"]: p for p in metallb_pods() if p["namespace"] == "other-mlb" and p["state"] == "unsupported"}
         time.sleep(0.2)
-    assert set(found) == {"old", "frr"}, metallb_pods()
+    assert set(found) == {"old", "sidecar"}, metallb_pods()
     assert "v0.14.9" in found["old"]["reason"] and METALLB in found["old"]["reason"]
-    assert "FRR flavour" in found["frr"]["reason"]
+    assert "busybox:1.37 is none the lab runs" in found["sidecar"]["reason"]
     assert not any(p.get("pid") for p in found.values())
     text = subprocess.run([*CLUSTERCTL, "status", "--name", NAME], capture_output=True, text=True, check=False).stdout
-    assert "other-mlb/old on node1: UNSUPPORTED" in text and "FRR flavour" in text
+    assert "other-mlb/old on node1: UNSUPPORTED" in text and "busybox:1.37 is none the lab runs" in text
     core.delete_namespace("other-mlb")
     while time.monotonic() - t < 60 and any(p["namespace"] == "other-mlb" for p in metallb_pods()):
         time.sleep(0.2)

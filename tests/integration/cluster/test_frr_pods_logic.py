@@ -69,7 +69,7 @@ def test_what_the_lab_cannot_run_is_named(container, message):
 
 
 def test_init_containers_copy_from_the_image_or_a_volume():
-    img = fp.image_files("/mod", FILES)
+    img = fp.image_files(FRRK8S, {**FILES, "frr-k8s-module": "/mod"})
     assert img["/frr-reloader.sh"] == "/mod/cmd/reloader/frr-reloader.sh" and img["/frr-status"] == "/f/status"
     cp_frr = {"name": "cp-frr-files", "image": FRR, "command": ["/bin/sh", "-c", "cp -rLf /tmp/frr/* /etc/frr/"],
               "volumeMounts": [vm("frr-startup", "/tmp/frr"), vm("frr-conf", "/etc/frr")]}
@@ -82,6 +82,14 @@ def test_init_containers_copy_from_the_image_or_a_volume():
     met = {"name": "cp-metrics", "image": FRRK8S, "command": ["/bin/sh", "-c", "cp -f /frr-metrics /etc/frr_metrics/"]}
     assert fp.init_copies(met, {"/etc/frr_metrics": "/p/empty/metrics"}, img) == \
         [("/f/metrics", "/p/empty/metrics/frr-metrics")]
+    # FRR mode: the speaker image's cp-tool SRC DESTFILE, MetalLB's own reloader and frr-metrics
+    spk = fp.image_files("quay.io/metallb/speaker:v0.16.1", {"metallb-module": "/ml", "metallb-frr-metrics": "/t/metrics"})
+    assert spk == {"/frr-reloader.sh": "/ml/frr-tools/reloader/frr-reloader.sh", "/frr-metrics": "/t/metrics"}
+    cp_tool = {"name": "cp-reloader", "image": "quay.io/metallb/speaker:v0.16.1",
+               "command": ["/cp-tool", "/frr-reloader.sh", "/etc/frr_reloader/frr-reloader.sh"]}
+    assert fp.init_copies(cp_tool, dirs, spk) == [("/ml/frr-tools/reloader/frr-reloader.sh",
+                                                   "/p/empty/reloader/frr-reloader.sh")]
+    assert fp.image_files(FRR, FILES) == {}
     with pytest.raises(fp.Unsupported, match="only cp commands"):
         fp.init_copies({"name": "i", "command": ["sh", "-c", "chmod 600 /x"]}, dirs, img)
     with pytest.raises(fp.Unsupported, match="is no file the lab has"):
