@@ -42,8 +42,7 @@ class CallbackModule(CallbackBase):
 
     def _start(self, task):
         self._close()
-        role = task._role.get_name() if task._role else ""
-        self.current = (f"{role} : {task.get_name()}" if role else task.get_name(), time.monotonic())
+        self.current = (task.get_name(), time.monotonic())  # "<role> : <task>" in a role
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._start(task)
