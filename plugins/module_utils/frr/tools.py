@@ -94,6 +94,27 @@ class FrrTools:
             raise FrrError(f"frr-reload.py --reload failed (rc={rc}):\n{_tail(log)}")
         return log
 
+    def show_json_many(self, commands: list[str], batch: int = 100) -> list[t.Any]:
+        """``show_json`` of each command, in order, ``batch`` commands to one vtysh process.
+
+        vtysh runs its ``-c`` options in turn and prints each JSON document after the last, so
+        a hundred route lookups cost one process instead of a hundred (bgp_verify at 100 VIPs).
+        When the documents cannot be told apart one to one, the batch is asked again a command at a time.
+        """
+        out: list[t.Any] = []
+        for start in range(0, len(commands), batch):
+            chunk = commands[start:start + batch]
+            if len(chunk) == 1:
+                out.append(self.show_json(chunk[0]))
+                continue
+            argv = [self.vtysh]
+            for command in chunk:
+                argv += ["-c", f"{command} json"]
+            rc, text, err = self._run(argv)
+            documents = _json_documents(text) if rc == 0 else None
+            out += documents if documents is not None and len(documents) == len(chunk) else [self.show_json(c) for c in chunk]
+        return out
+
     def show_json(self, command: str) -> t.Any:
         """Run ``vtysh -c '<command> json'`` and decode it."""
         rc, out, err = self._run([self.vtysh, "-c", f"{command} json"])
@@ -103,6 +124,21 @@ class FrrTools:
             return json.loads(out) if out.strip() else {}
         except ValueError as exc:
             raise FrrError(f"vtysh -c '{command} json' did not print JSON: {exc}") from None
+
+
+def _json_documents(text: str) -> list[t.Any] | None:
+    """The JSON documents printed one after another in ``text``; None when it is not that."""
+    decoder, documents, index = json.JSONDecoder(), [], 0
+    while True:
+        while index < len(text) and text[index].isspace():
+            index += 1
+        if index == len(text):
+            return documents
+        try:
+            document, index = decoder.raw_decode(text, index)
+        except ValueError:
+            return None
+        documents.append(document)
 
 
 def _tail(text: str, lines: int = 40) -> str:

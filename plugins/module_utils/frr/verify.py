@@ -43,14 +43,15 @@ class BgpVerifier:
     def observe(self, peers: list[str], prefixes: dict[str, dict]) -> tuple[dict, dict, list[str]]:
         neighbors = self.tools.show_json("show bgp neighbors") if peers else {}
         peer_result = {address: peer_state(address, neighbors) for address in peers}
-        route_result = {}
-        for prefix, spec in prefixes.items():
-            family = "ip" if spec["version"] == 4 else "ipv6"
-            route_json = self.tools.show_json(f"show {family} route {prefix}")
-            aliases = {}
-            if any(ipaddress.ip_address(a).is_link_local for a in fib_nexthops(prefix, route_json)[1]):
-                aliases = link_local_aliases(self.tools.show_json(f"show bgp ipv6 unicast {prefix}"))
-            route_result[prefix] = route_state(prefix, route_json, aliases)
+        # One vtysh process for every route lookup, another for the BGP tables of the prefixes
+        # with link-local next hops: the time does not grow with the number of VIPs.
+        routes = dict(zip(prefixes, self.tools.show_json_many(
+            [f"show {'ip' if spec['version'] == 4 else 'ipv6'} route {prefix}" for prefix, spec in prefixes.items()])))
+        link_local = [prefix for prefix, route_json in routes.items()
+                      if any(ipaddress.ip_address(a).is_link_local for a in fib_nexthops(prefix, route_json)[1])]
+        bgp_tables = dict(zip(link_local, self.tools.show_json_many([f"show bgp ipv6 unicast {prefix}" for prefix in link_local])))
+        route_result = {prefix: route_state(prefix, route_json, link_local_aliases(bgp_tables[prefix]) if prefix in bgp_tables else {})
+                        for prefix, route_json in routes.items()}
         expected = {prefix: spec["nexthops"] for prefix, spec in prefixes.items()}
         for prefix, route in route_result.items():
             route["expected"] = expected[prefix]

@@ -38,15 +38,19 @@ class Router:
     def __init__(self, script: dict[str, list[str]]):
         self.script = {cmd: list(files) for cmd, files in script.items()}
         self.commands: list[str] = []
+        self.processes = 0
 
     def __call__(self, argv):
-        command = argv[2]
-        self.commands.append(command)
-        files = self.script.get(command)
-        if not files:
-            return 1, "", f"% Unknown command: {command}"
-        name = files.pop(0) if len(files) > 1 else files[0]
-        return 0, (FIXTURES / name).read_text(), ""
+        self.processes += 1
+        outputs = []
+        for command in argv[2::2]:  # vtysh -c C1 -c C2 ...: each in turn, its output after the last
+            self.commands.append(command)
+            files = self.script.get(command)
+            if not files:
+                return 1, "\n".join(outputs), f"% Unknown command: {command}"
+            name = files.pop(0) if len(files) > 1 else files[0]
+            outputs.append((FIXTURES / name).read_text())
+        return 0, "\n".join(outputs), ""
 
 
 def _verifier(script):
@@ -114,6 +118,36 @@ def test_bgp_table_read_only_for_link_local_next_hops():
         "show ipv6 route 2001:db8:203::10/128 json",
         "show bgp ipv6 unicast 2001:db8:203::10/128 json",
     ]
+
+
+def test_one_vtysh_process_for_every_route_whatever_the_number_of_vips():
+    vips = [f"203.0.113.{n}" for n in range(1, 151)]
+    route = json.loads((FIXTURES / "route_v4_ecmp3.json").read_text())["203.0.113.10/32"]
+    script = {f"show ip route {vip}/32 json": [f"route-{vip}.json"] for vip in vips}
+
+    def run(argv):
+        commands = argv[2::2]
+        router.processes += 1
+        router.commands += commands
+        return 0, "\n".join(json.dumps({c.split()[3]: route}, indent=2) for c in commands), ""
+
+    verifier, router, _clock = _verifier(script)
+    verifier.tools = FrrTools(run, vtysh="/usr/bin/vtysh")
+    result = verifier.verify(*BgpVerifier.normalize([], {vip: NODES for vip in vips}))
+    assert result["ok"], result["differences"]
+    assert router.processes == 2  # batches of 100 commands
+    assert router.commands == [f"show ip route {vip}/32 json" for vip in vips]
+
+
+def test_documents_that_do_not_match_the_commands_are_asked_again_one_at_a_time():
+    calls = []
+
+    def run(argv):
+        calls.append(argv[2::2])
+        return 0, "{}" if len(argv) > 3 else '{"a": 1}', ""
+
+    assert FrrTools(run, vtysh="/usr/bin/vtysh").show_json_many(["show x", "show y"]) == [{"a": 1}, {"a": 1}]
+    assert calls == [["show x json", "show y json"], ["show x json"], ["show y json"]]
 
 
 def test_vtysh_failure_is_an_error():
