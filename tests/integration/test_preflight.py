@@ -3,31 +3,47 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """metallb_preflight against a real kube-apiserver (the lab's), and its place in site.yml and verify.yml.
 
-The cluster gets MetalLB's CRDs (from the release the lab built) and minimal CRDs of the same group, version and
+The cluster runs MetalLB (the release the lab built) and gets minimal CRDs of the same group, version and
 kind as Cilium's and Calico's (built here: an open schema, so the objects are stored as written). Then the things
 users meet: k3s servicelb's svclb DaemonSet, kube-vip serving Services, kube-vip-cloud-provider's ConfigMap, Cilium
 LB IPAM, L2 announcements and BGP peering the router, a Calico BGPPeer on the router, a node an advertisement
 selects that carries the exclusion label, a layer 2 pool without an L2Advertisement, a BGP pool without a peer.
 Each must be found with its severity; none of them once removed; site.yml must stop before any change on an error
 unless it is accepted by id; verify.yml's report must carry the findings.
+
+On the same cluster (MetalLB running, so no second cluster): the migration from the legacy ConfigMap
+(playbooks/migrate_legacy_config.yml) in check mode, failing verification (the ConfigMap stays), then for real
+(objects applied, a Service announced and verified on the wire, the ConfigMap removed, a second run changing
+nothing); and the converter against the golden files of MetalLB's own configmaptocrs tool.
 """
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+REPO = Path(__file__).resolve().parents[2]
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client as k8s  # noqa: E402
 from kubernetes.client.rest import ApiException  # noqa: E402
 
+# the collection under test, in-process: the first of ANSIBLE_COLLECTIONS_PATH, as ansible takes it
+sys.path.insert(0, next((p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p), str(REPO / ".build" / "collections")))
+from ansible_collections.baremetal.metallb.plugins.module_utils.legacy_config.convert import (  # noqa: E402
+    convert,
+    go_duration_seconds,
+    parse_config,
+    yaml_loader,
+)
+from ansible_collections.baremetal.metallb.plugins.module_utils.metallb_config.builder import ConfigBuilder  # noqa: E402
 from metallb_lab.client import run_playbook  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
-KUBE_LAB = {"base": "pfl", "nodes": 2}
+KUBE_LAB = {"base": "pfl", "nodes": 2, "metallb": True}
 DESIRED = REPO / "inventories/lab/metallb.yml"
 TARGET = REPO / "tests/integration/targets/metallb_preflight/playbook.yml"
 NS = "metallb-system"
@@ -50,16 +66,10 @@ def minimal_crd(group: str, version: str, kind: str, plural: str) -> dict:
                                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
 
 
-def metallb_crds(lab) -> list[dict]:
-    manifests = yaml.safe_load((lab.inventory / "lab_cluster.yml").read_text())["all"]["vars"]["lab_metallb_manifests"]
-    docs = yaml.safe_load_all(Path(manifests, "metallb-native.yaml").read_text())
-    return [d for d in docs if d and d.get("kind") == "CustomResourceDefinition"]
-
-
 @pytest.fixture(scope="module")
 def cluster(kube_lab):
     ext = k8s.ApiextensionsV1Api(kube_lab["api"])
-    crds = metallb_crds(kube_lab["lab"]) + [minimal_crd(*kind) for kind in FOREIGN]
+    crds = [minimal_crd(*kind) for kind in FOREIGN]
     for crd in crds:
         ext.create_custom_resource_definition(crd)
     deadline = time.monotonic() + 60
@@ -68,7 +78,6 @@ def cluster(kube_lab):
                       for c in ext.read_custom_resource_definition(crd["metadata"]["name"]).status.conditions or []):
             assert time.monotonic() < deadline, f"CRD {crd['metadata']['name']} not Established in 60 s"
             time.sleep(0.5)
-    k8s.CoreV1Api(kube_lab["api"]).create_namespace({"metadata": {"name": NS}})
     return kube_lab
 
 
@@ -187,11 +196,11 @@ def test_site_stops_before_any_change_and_goes_on_once_accepted(cluster, tmp_pat
     try:
         run = run_playbook("playbooks/site.yml", None, args=inventory, expect_failure=True)
         assert "error k3s_servicelb: k3s servicelb" in run.stdout, run.stdout
-        # stopped in the validation stage: no router play, nothing installed
+        # stopped in the validation stage: no router play, nothing configured
         assert "PLAY [Configure the upstream router" not in run.stdout
-        with pytest.raises(ApiException) as gone:
-            apps.read_namespaced_deployment("controller", NS)
-        assert gone.value.status == 404
+        assert "PLAY [Install and configure MetalLB" not in run.stdout
+        pools = k8s.CustomObjectsApi(cluster["api"]).list_namespaced_custom_object("metallb.io", "v1beta1", NS, "ipaddresspools")
+        assert pools["items"] == []
         accepted = run_playbook("playbooks/site.yml", None, {"metallb_preflight_accept": ["k3s_servicelb"]},
                                 args=[*inventory, "--tags", "validate"])
         assert "error k3s_servicelb (accepted): k3s servicelb" in accepted.stdout and accepted.changed == 0
@@ -207,3 +216,123 @@ def test_verify_report_carries_the_findings_with_their_severity(cluster, conflic
     assert run.changed == 0 and "error k3s_servicelb: k3s servicelb" in run.stdout
     text = report.read_text()
     assert "## Preflight" in text and "- **error** `k3s_servicelb`" in text and "- **warning** `calico_advertises_pool`" in text, text
+
+
+# ---------------------------------------------------------------- migration from the legacy ConfigMap
+# Last in this module: it leaves MetalLB configured. MetalLB v0.16 ignores the ConfigMap, so the Service stays without
+# an address until the migration applies the pool.
+LEGACY = """\
+peers:
+- peer-address: 203.0.113.1
+  peer-asn: 64501
+  my-asn: 64500
+  hold-time: 9s
+  password: legacy-md5-{secret}
+address-pools:
+- name: lan-vips
+  protocol: {protocol}
+  addresses:
+  - 198.51.100.200-198.51.100.230
+- name: production-pool
+  protocol: bgp
+  addresses:
+  - 203.0.113.0/24
+"""
+MIGRATE_WORKLOADS = {
+    "lb_workload_pools": [{"name": "lan-vips", "protocol": "layer2", "addresses": ["198.51.100.200-198.51.100.230"]}],
+    "lb_workload_workloads": [{"name": "legacy-web", "namespace": "legacy", "image": "registry.invalid/web:1", "replicas": 2,
+                               "ports": [{"name": "http", "port": 80, "target_port": 8080}], "address_pool": "lan-vips"}],
+}
+
+
+def legacy_configmap(core, protocol: str) -> None:
+    body = {"metadata": {"name": "config", "namespace": NS}, "data": {"config": LEGACY.format(secret="s3cr3t", protocol=protocol)}}
+    try:
+        core.replace_namespaced_config_map("config", NS, body)
+    except ApiException as exc:
+        assert exc.status == 404
+        core.create_namespaced_config_map(NS, body)
+
+
+def migrate(cluster, **kwargs):
+    return run_playbook("playbooks/migrate_legacy_config.yml", cluster["lab"].inventory,
+                        {"metallb_kubeconfig": str(cluster["kubeconfig"]), "lb_verify_report_path": str(kwargs.pop("report"))}, **kwargs)
+
+
+def metallb_names(cluster, plural: str, version: str = "v1beta1") -> list[str]:
+    found = k8s.CustomObjectsApi(cluster["api"]).list_namespaced_custom_object("metallb.io", version, NS, plural)["items"]
+    return sorted(o["metadata"]["name"] for o in found)
+
+
+@pytest.fixture(scope="module")
+def legacy(cluster):
+    core = k8s.CoreV1Api(cluster["api"])
+    run_playbook(REPO / "tests/integration/targets/lb_workload_apply/playbook.yml", cluster["lab"].inventory,
+                 # before the migration no L2Advertisement exists: the workload policy's error is the point here
+                 {**MIGRATE_WORKLOADS, "lb_workload_kubeconfig": str(cluster["kubeconfig"]), "lb_workload_fail_on": []})
+    return core
+
+
+def test_migrate_check_mode_shows_the_objects_and_changes_nothing(cluster, legacy, tmp_path):
+    legacy_configmap(legacy, "layer2")
+    run = migrate(cluster, report=tmp_path / "r.md", check=True, diff=True)
+    for name in ("IPAddressPool metallb-system/lan-vips", "L2Advertisement metallb-system/l2advertisement1",
+                 "BGPAdvertisement metallb-system/bgpadvertisement1", "BGPPeer metallb-system/peer1"):
+        assert name in run.stdout, run.stdout
+    assert "s3cr3t" not in run.stdout + run.stderr
+    assert metallb_names(cluster, "ipaddresspools") == [] and legacy.read_namespaced_config_map("config", NS)
+
+
+def test_migrate_keeps_the_configmap_when_verify_fails(cluster, legacy, tmp_path):
+    # protocol "l2" (a typo MetalLB <= 0.12 would also have refused): configmaptocrs makes no L2Advertisement,
+    # so the Service gets an address nobody announces, verify fails and the ConfigMap must stay
+    legacy_configmap(legacy, "l2")
+    run = migrate(cluster, report=tmp_path / "r.md", expect_failure=True)
+    assert "no advertisement made for it" in run.stdout
+    assert "Remove the legacy ConfigMap" not in run.stdout
+    assert legacy.read_namespaced_config_map("config", NS).data["config"]
+    assert "lan-vips" in metallb_names(cluster, "ipaddresspools")
+
+
+def test_migrate_applies_verifies_then_removes_the_configmap_and_is_idempotent(cluster, legacy, tmp_path):
+    legacy_configmap(legacy, "layer2")
+    report = tmp_path / "r.md"
+    run = migrate(cluster, report=report)
+    assert "s3cr3t" not in run.stdout + run.stderr
+    assert metallb_names(cluster, "ipaddresspools") == ["lan-vips", "production-pool"]
+    assert metallb_names(cluster, "l2advertisements") == ["l2advertisement1"]
+    assert metallb_names(cluster, "bgpadvertisements") == ["bgpadvertisement1"]
+    assert metallb_names(cluster, "bgppeers", "v1beta2") == ["peer1"]
+    assert "legacy/legacy-web 198.51.100.2" in run.stdout and "1 of 1 Service(s) as expected." in report.read_text()
+    with pytest.raises(ApiException) as gone:
+        legacy.read_namespaced_config_map("config", NS)
+    assert gone.value.status == 404
+    again = migrate(cluster, report=report)
+    assert again.changed == 0 and "nothing to migrate" in again.stdout
+
+
+def _spec(obj: dict) -> dict:
+    """A spec as compared: no password (the tool inlines it, metallb_config puts it in a Secret), durations in seconds."""
+    spec = {k: v for k, v in (obj.get("spec") or {}).items() if k not in ("password", "passwordSecret") and v not in ({}, [], None)}
+    for key in ("holdTime", "keepaliveTime"):
+        if key in spec:
+            spec[key] = go_duration_seconds(spec[key], key)
+    return spec
+
+
+def test_converter_agrees_with_configmaptocrs_golden_files():
+    """Oracle: MetalLB's own tool's test data (in the Go module the lab built MetalLB from), every object, every field."""
+    testdata = sorted(Path.home().glob("go/pkg/mod/go.universe.tf/metallb@v0.16.1/configmaptocrs/testdata/configmap-data"))
+    assert testdata, "MetalLB v0.16.1's Go module is not in the module cache (make lab-build downloads it)"
+    cases = sorted(p for p in testdata[0].glob("*.yaml") if "bad" not in p.name)
+    assert len(cases) >= 6
+    for source in cases:
+        variables = convert(parse_config(source.read_text()))["variables"]
+        built = ConfigBuilder(bgp_mode="frr", **variables).run()
+        assert built.errors == [], (source.name, built.errors)
+        mine = {(o["kind"], o["metadata"]["name"]): _spec(o) for o in built.objects}
+        golden = [d for d in yaml.load_all(source.with_suffix(".golden").read_text(), Loader=yaml_loader()) if d]
+        theirs = {(d["kind"], d["metadata"]["name"]): _spec(d) for d in golden}
+        assert mine == theirs, source.name
+        if any(p.get("password") for p in variables["bgp_peers"]):
+            assert built.secrets, source.name
