@@ -185,3 +185,46 @@ def test_advertisement_removed_route_withdrawn(frr_k8s):
     assert lab.kernel_nexthops("router", vip) == []
     # the sessions stay up: only the announcement went
     assert set(router_sessions(lab).values()) == {"Established"}
+
+
+def test_frr_mode_same_sessions_and_ecmp(frr_k8s):
+    """FRR mode (metallb-frr.yaml, deprecated but shipped): FRR and upstream MetalLB's reloader in
+    the speaker's pod, through the same runtime. frr-k8s's pods go first (both would peer with
+    the router from the node's address), then the manifest is applied over the running install;
+    the speakers are replaced, the pool and peer stay."""
+    lab, name, co = frr_k8s["lab"], frr_k8s["name"], frr_k8s["co"]
+    t = time.monotonic()
+    sh([*CLUSTERCTL, "kubectl", "--name", name, "--", "delete", "-n", MLNS,
+        "daemonset/frr-k8s-daemon", "deployment/frr-k8s-statuscleaner", "--wait=false"])
+    sh([*CLUSTERCTL, "kubectl", "--name", name, "--", "apply", "--server-side", "--force-conflicts",
+        "-f", str(manifest().with_name("metallb-frr.yaml"))])
+
+    def frr_mode_up():
+        pods = supervisor(name).get("pods", [])
+        spk = [p for p in pods if p["component"] == "speaker" and p.get("mode") == "frr"
+               and p.get("containers") and all(c.get("pid") for c in p["containers"])]
+        others = [p for p in pods if p["component"] in ("frr-k8s", "statuscleaner")
+                  or (p["component"] == "speaker" and p.get("mode") != "frr")]
+        return spk if len(spk) == len(NODE_ADDR) and not others else None
+    spk = wait("FRR-mode speakers (speaker, frr, reloader, frr-metrics) on every node, frr-k8s gone",
+               frr_mode_up, 120)
+    for p in spk:
+        assert {c["name"]: c["kind"] for c in p["containers"]} == {
+            "speaker": "metallb", "frr": "frr-daemons", "reloader": "frr-tool", "frr-metrics": "frr-tool"}
+    t_up = time.monotonic() - t
+    create_retrying(lambda: co.create_namespaced_custom_object(GRP, "v1beta1", MLNS, "bgpadvertisements", {
+        "apiVersion": f"{GRP}/v1beta1", "kind": "BGPAdvertisement", "metadata": {"name": "frrk8s"},
+        "spec": {"ipAddressPools": ["frrk8s"]}}))
+    vip = SEEN["vip"]
+    wait("every node's session Established on the router (FRR mode)",
+         lambda: (lambda s: s if sorted(s) == sorted(NODE_ADDR.values()) and
+                  set(s.values()) == {"Established"} else None)(router_sessions(lab)), 90, 0.1)
+    t_est = time.monotonic() - t
+    wait(f"{vip} over every node (FRR mode)",
+         lambda: (lambda h: h if h == sorted(NODE_ADDR.values()) else None)(router_route(lab, vip)), 60, 0.1)
+    print(f"\n[time] FRR mode: speakers with FRR up {t_up:.1f} s, sessions Established {t_est:.1f} s, "
+          f"{vip} ECMP {time.monotonic() - t:.1f} s after the switch began")
+    text = subprocess.run([*CLUSTERCTL, "status", "--name", name], capture_output=True, text=True, check=False).stdout
+    assert "UNSUPPORTED" not in text and all(f"  {n}: mode frr; " in text for n in NODE_ADDR), text
+    co.delete_namespaced_custom_object(GRP, "v1beta1", MLNS, "bgpadvertisements", "frrk8s")
+    wait(f"{vip} withdrawn (FRR mode)", lambda: router_route(lab, vip) == [] or None, 30, 0.1)
