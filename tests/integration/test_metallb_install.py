@@ -11,7 +11,8 @@ Pattern: bad input and the IPVS preflight on a fresh cluster (nothing written) -
 (lists what it would create) -> install -> the webhook refuses an overlapping pool -> repeat
 (changed=0) -> check+diff (changed=0, also with the CA bundles the controller injects) ->
 update (speaker placement, image mirror) -> a wait that times out explains itself -> absent ->
-absent again (changed=0) -> the same with the Helm chart. Between runs the test reads what
+absent again (changed=0) -> the same with the Helm chart -> the frr-k8s flavour (the wait covers
+frr-k8s's daemon, status cleaner, webhook and CRDs) -> absent. Between runs the test reads what
 the API server holds, with the kubernetes client kubernetes.core uses.
 """
 from __future__ import annotations
@@ -392,3 +393,33 @@ def test_helm_check_install_repeat_and_absent(kube):
     assert run.changed > 0
     assert NS not in namespaces(kube) and not metallb_crds(kube)
     assert play(kube, {**extra, "metallb_install_state": "absent"}).changed == 0
+
+
+# ------------------------------------------------------------------ frr-k8s (v0.16's default mode)
+def test_frr_k8s_flavour_waits_for_frr_k8s_too(kube):
+    """metallb-frr-k8s.yaml: the lab's supervisor runs frr-k8s's daemon pods and its status cleaner.
+    The role's wait, read from the manifest's objects, covers them: when the install returns, the
+    frr-k8s DaemonSet is ready on every node, the status cleaner available, frr-k8s's webhook
+    Service has a ready endpoint and its CRDs are Established. A repeat changes nothing; absent
+    removes frr-k8s with MetalLB."""
+    manifest = kube["module"] / "config" / "manifests" / "metallb-frr-k8s.yaml"
+    extra = {"metallb_install_flavour": "frr-k8s", "metallb_install_manifest_src": str(manifest)}
+    assert play(kube, extra, key="frr-k8s install").changed > 0
+    assert_installed(kube)
+    ds = apps(kube).read_namespaced_daemon_set("frr-k8s-daemon", NS)
+    assert ds.status.desired_number_scheduled == 3 and ds.status.number_ready == 3, ds.status
+    cleaner = apps(kube).read_namespaced_deployment("frr-k8s-statuscleaner", NS)
+    assert cleaner.status.available_replicas == 1, cleaner.status
+    slices = k8s.DiscoveryV1Api(kube["api"]).list_namespaced_endpoint_slice(
+        NS, label_selector="kubernetes.io/service-name=frr-k8s-webhook-service").items
+    assert [a for s in slices for e in (s.endpoints or []) if e.conditions.ready is not False for a in e.addresses]
+    crds = [c for c in k8s.ApiextensionsV1Api(kube["api"]).list_custom_resource_definition().items
+            if c.spec.group == "frrk8s.metallb.io"]
+    assert sorted(c.spec.names.plural for c in crds) == ["bgpsessionstates", "frrconfigurations",
+                                                         "frrk8sconfigurations", "frrnodestates"]
+    assert all([x.status for x in c.status.conditions if x.type == "Established"] == ["True"] for c in crds)
+    assert play(kube, extra, key="frr-k8s repeat").changed == 0
+    assert play(kube, {**extra, "metallb_install_state": "absent"}, key="frr-k8s absent").changed > 0
+    assert NS not in namespaces(kube) and not metallb_crds(kube)
+    assert not [c for c in k8s.ApiextensionsV1Api(kube["api"]).list_custom_resource_definition().items
+                if c.spec.group == "frrk8s.metallb.io"]
