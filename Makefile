@@ -139,12 +139,13 @@ sanity: setup test-tree
 	cd $(TEST_COLL) && ansible-test sanity --requirements --python $(PYTHON_VER) --color no
 
 .PHONY: units
-units: setup test-tree
+# helm: the release plan's unit cases render MetalLB's real chart in every flavour.
+units: setup test-tree $(STAMPS)/helm
 	cd $(TEST_COLL) && ansible-test units --requirements --python $(PYTHON_VER) --color no
 
 # Fast inner loop: the working tree itself as the collection (a symlink), plain pytest.
 .PHONY: dev-units
-dev-units: setup $(BUILD)/dev/ansible_collections/baremetal/metallb
+dev-units: setup $(STAMPS)/helm $(BUILD)/dev/ansible_collections/baremetal/metallb
 	PYTHONPATH=$(abspath $(BUILD))/dev:$(COLL_ROOT) pytest -p no:cacheprovider -q tests/unit
 
 $(BUILD)/dev/ansible_collections/baremetal/metallb:
