@@ -288,7 +288,7 @@ def test_migrate_keeps_the_configmap_when_verify_fails(cluster, legacy, tmp_path
     # so the Service gets an address nobody announces, verify fails and the ConfigMap must stay
     legacy_configmap(legacy, "l2")
     run = migrate(cluster, report=tmp_path / "r.md", expect_failure=True)
-    assert "no advertisement made for it" in run.stdout
+    assert "is neither layer2 nor bgp" in run.stdout
     assert "Remove the legacy ConfigMap" not in run.stdout
     assert legacy.read_namespaced_config_map("config", NS).data["config"]
     assert "lan-vips" in metallb_names(cluster, "ipaddresspools")
