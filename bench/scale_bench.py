@@ -46,7 +46,15 @@ goal < 30 s met; the echo sample's data path at 200, 12.0 s. The naive pairs at 
 run (about 430 module runs). What grew in the re-run (median s, 4 -> 200): k8s_apply of the
 workloads 1.5 -> 4.4, workload_policy 0.7 -> 2.6, the policy rules with the pods' placement
 0.5 -> 1.3, workload_changes 0.2 -> 0.8, role_inputs 0.3 -> 0.9; in verify.yml bgp_verify
-0.8 -> 4.6 and lb_status 1.5 -> 1.9.
+0.8 -> 4.6 (one vtysh process per prefix) and lb_status 1.5 -> 1.9.
+
+Second run, bgp_verify reading every route with one vtysh process, 454 s in all: re-run 25.7 ->
+30.8 s (1.20x, goal met), verify.yml 7.8 -> 9.4 s (goal met), bgp_verify 0.57 -> 0.64 s,
+leader_verify for every L2 VIP in one call 0.73 -> 0.83 s (2 -> 100 VIPs), first run 55.3 ->
+94.1 s, the sample's data path 8.5 s; naive pairs at 4: 1.64x, 1.57x (MISSED). The re-run still
+grows by k8s_apply (1.2 -> 4.1 s, 400 server-side applies) and by the workload data passing
+through Ansible's templating between lb_workload's tasks (workload_policy 0.4 -> 2.2 s, its
+Python 0.05 s; workload_changes, role_inputs, the second policy run: +2.1 s together).
 """
 from __future__ import annotations
 
