@@ -12,6 +12,8 @@ short_description: Find what in a cluster conflicts with MetalLB, and what Metal
 version_added: 0.1.0
 author: baremetal.metallb maintainers (@baremetal-ansible)
 description:
+  - A cluster that cannot be read (unreachable, no kubeconfig, no C(kubernetes) library) gives one warning finding,
+    C(cluster_unreadable), and no other check, as M(baremetal.metallb.pool_validate) treats the same case.
   - Reads, with one LIST per kind, the Nodes, the DaemonSets, kube-system's Pods and Deployments, the C(kubevip) and
     C(cilium-config) ConfigMaps, Cilium's and Calico's load-balancing and BGP objects (when their CRDs are installed) and
     MetalLB's pools, advertisements, peers and speaker pods, and reports each conflict as a finding with an C(id), a
@@ -140,16 +142,15 @@ errors:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import (
-    HAS_KUBERNETES,
-    K8S_AUTH_ARG_SPEC,
-    KUBERNETES_IMPORT_ERROR,
-    K8sClient,
-    K8sError,
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sError
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.module import K8sModule
+from ansible_collections.baremetal.metallb.plugins.module_utils.preflight.checks import (
+    Preflight,
+    check_input,
+    markdown_section,
+    summary_line,
+    unreadable,
 )
-from ansible_collections.baremetal.metallb.plugins.module_utils.preflight.checks import Preflight, check_input, markdown_section, summary_line
 from ansible_collections.baremetal.metallb.plugins.module_utils.preflight.read import read_cluster
 
 
@@ -162,26 +163,25 @@ def argument_spec() -> dict:
         metallb_namespace=dict(type="str", default="metallb-system"),
         accept=dict(type="list", elements="str", default=[]),
         fail_on=dict(type="list", elements="str", choices=["error", "warning"], default=[]),
-        **K8S_AUTH_ARG_SPEC,
     )
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = K8sModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     problems = check_input(params["router_addresses"], params["accept"])
     if problems:
         module.fail_json(msg="metallb_preflight: invalid input; nothing was read: " + "; ".join(problems), errors=problems)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     try:
-        objects = read_cluster(K8sClient.from_params(params), params["metallb_namespace"])
+        objects = read_cluster(module.client(), params["metallb_namespace"])
     except K8sError as exc:
-        module.fail_json(msg=str(exc))
-    desired = {"pools": params["pools"], "router_addresses": params["router_addresses"]}
-    if params["objects"] is not None:
-        desired["objects"] = params["objects"]
-    findings = Preflight(objects, desired, ignore_exclude_lb=params["ignore_exclude_lb"], accept=params["accept"]).run()
+        findings = [unreadable(str(exc), params["accept"])]
+        module.warn(summary_line(findings[0]))
+    else:
+        desired = {"pools": params["pools"], "router_addresses": params["router_addresses"]}
+        if params["objects"] is not None:
+            desired["objects"] = params["objects"]
+        findings = Preflight(objects, desired, ignore_exclude_lb=params["ignore_exclude_lb"], accept=params["accept"]).run()
     result = {
         "changed": False,
         "findings": findings,

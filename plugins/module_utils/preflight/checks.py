@@ -52,6 +52,7 @@ FINDINGS = {
     "excluded_node_selected": f"a node selected to announce carries {EXCLUDE_LABEL}",
     "pool_not_advertised": "a pool no advertisement of its mode takes (addresses handed out, never announced)",
     "bgp_pool_no_peer": "a BGP pool whose advertisements pair with no BGPPeer",
+    "cluster_unreadable": "the cluster could not be read, so nothing was checked",
 }
 SEVERITIES = ("error", "warning", "info")
 
@@ -447,6 +448,15 @@ def check_input(router_addresses, accept) -> list[str]:
         if name not in FINDINGS:
             errors.append(f"accept[{index}]: {name!r} is not a preflight finding id; use one of {', '.join(sorted(FINDINGS))}")
     return errors
+
+
+def unreadable(reason: str, accept) -> dict:
+    """The one finding when the cluster cannot be read (unreachable, no kubeconfig): a warning, as pool_validate
+    treats the same case, since a run that needs the cluster stops at its first API call anyway."""
+    return {"id": "cluster_unreadable", "severity": "warning", "accepted": "cluster_unreadable" in (accept or []),
+            "message": f"the cluster could not be read, so no preflight was checked ({reason}).",
+            "fix": "give a kubeconfig and context that reach the API server (metallb_kubeconfig, metallb_kube_context), "
+                   "then run again."}
 
 
 def summary_line(finding: dict) -> str:
