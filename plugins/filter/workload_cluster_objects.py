@@ -22,6 +22,11 @@ options:
     description: The registered result of the reads (C(api_found) and C(resources) by read key).
     type: dict
     required: true
+  slices_after:
+    description:
+      - The registered result of the read of the workloads' EndpointSlices after the apply (C(resources.endpoint_slices)
+        with C(skipped) when it did not run); omitted before the apply.
+    type: dict
 """
 
 EXAMPLES = r"""

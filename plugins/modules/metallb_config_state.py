@@ -22,7 +22,7 @@ description:
     until one of its conditions is newer than in O(before), the objects read before the change. The controller
     reconciles on pool changes only; it is judged, not waited for.
   - A speaker that does not report in time is a warning, not a failure (its verdict is unknown).
-  - The role M(baremetal.metallb.metallb_config) runs it after every apply.
+  - The role P(baremetal.metallb.metallb_config#role) runs it after every apply.
 options:
   namespace:
     description: The namespace MetalLB runs in.
