@@ -371,6 +371,23 @@ def test_graceful_restart_for_frr_based_speakers_applied_idempotent_and_removed(
     assert verified.get("failed") is not True, verified.get("msg")
 
 
+def test_bfd_switched_on_and_off_again(lab):
+    """BFD toward FRR-based speakers, then off again: the second apply must take BFD away from the running
+    configuration too (FRR 8.4's frr-reload.py deletes the BFD profile before the neighbors that use it, which
+    bfdd refuses; the apply then reported a difference it could not remove)."""
+    bfd = {"bgp_router_bfd": "true", "bgp_router_metallb_mode": "frr-k8s"}
+    run, result = apply(lab, **bfd)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert "bfd" in _running_config(lab)
+    off, result = apply(lab, bgp_router_bfd="false", bgp_router_metallb_mode="frr-k8s")
+    assert off.rc == 0, off.stdout + off.stderr
+    running = _running_config(lab)
+    assert "neighbor METALLB bfd" not in running and "\nbfd\n" not in running, running
+    assert lab.frr_reload_test("router") == ""
+    again, result = apply(lab, bgp_router_bfd="false", bgp_router_metallb_mode="frr-k8s")
+    assert again.recap["router"]["changed"] == 0, again.stdout
+
+
 # ---------------------------------------------------------------- frr_config on its own
 def _frr_config(lab: LabClient, content: str, *args: str) -> dict:
     run, result = lab.playbook_result(TARGET / "frr_config.yml", RESULT_VAR, {"frr_content": content}, args=args,
