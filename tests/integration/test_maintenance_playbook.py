@@ -290,7 +290,8 @@ def test_maintenance_loses_no_new_connection_a_plain_drain_loses(site, tmp_path)
         print(f"\n[maintenance] {how}:", flush=True)
         for svc, n in per.items():
             print(f"  {svc:12} new {n['failed']}/{n['new']} failed ({n['failed_outside_pod_windows']} outside the pod "
-                  f"stop/start windows, {n['failed_during_work']} while node2 was down; {n['errors']}), {n['delayed']} delayed > 0.5 s; held {n['held_broken']}/{n['held']} "
+                  f"stop/start windows, {n['failed_during_work']} while node2 was down; {n['errors']}), "
+                  f"{n['delayed']} delayed > 0.5 s; held {n['held_broken']}/{n['held']} "
                   f"broken (by first node: {n['held_broken_via']})", flush=True)
     plain, ours = numbers["plain drain"], numbers["maintenance.yml"]
     for svc in SERVICES:

@@ -12,8 +12,16 @@ with one chart per Service (``mermaid.py``). No Ansible imports, so unit tests c
 from __future__ import annotations
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.mermaid import flowchart
-from ansible_collections.baremetal.metallb.plugins.module_utils.status.wire import (FAIL, OK, SKIPPED, Nodes, announcement, arp_check,
-                                                                                   family, route_check)
+from ansible_collections.baremetal.metallb.plugins.module_utils.status.wire import (
+    FAIL,
+    OK,
+    SKIPPED,
+    Nodes,
+    announcement,
+    arp_check,
+    family,
+    route_check,
+)
 
 FAMILIES = ("IPv4", "IPv6")
 KEPT = {True: "preserved", False: "not preserved (SNAT)", None: "unknown"}

@@ -155,15 +155,16 @@ def frr(kube_lab):
                 "spec": spec}
         create_retrying(lambda v=version, p=plural, b=body: co.create_namespaced_custom_object(GRP, v, MLNS, p, b))
     labels = {"app": NAME, "lab.baremetal.metallb/datapath": "echo"}
+    on_node1_or_node2 = {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["node1", "node2"]}]}]}
+    one_per_node = [{"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]
+    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": on_node1_or_node2},
+                "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": one_per_node}}
     apps.create_namespaced_deployment("default", {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": NAME},
         "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
             "metadata": {"labels": labels},
-            "spec": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-                {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["node1", "node2"]}]}]}},
-                     "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-                         {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]}},
-                     "containers": [{"name": "echo", "image": "registry.invalid/echo:lab"}]}}}})
+            "spec": {"affinity": affinity, "containers": [{"name": "echo", "image": "registry.invalid/echo:lab"}]}}}})
     core.create_namespaced_service("default", {
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": NAME},
         "spec": {"type": "LoadBalancer", "selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}})

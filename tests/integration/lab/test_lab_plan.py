@@ -30,10 +30,10 @@ def test_single_router_layout_is_the_default_and_unchanged():
         ("router", "198.51.100.1", "02:00:c6:33:64:01"), ("node1", "198.51.100.11", "02:00:c6:33:64:0b"),
         ("node2", "198.51.100.12", "02:00:c6:33:64:0c"), ("node3", "198.51.100.13", "02:00:c6:33:64:0d"),
         ("client", "198.51.100.100", "02:00:c6:33:64:64")]
-    assert plan.routes(plan.host("node2")) == [("-4", "default", ("198.51.100.1",)),
-                                              ("-6", "default", ("2001:db8:100::1",))]
-    assert plan.routes(plan.host("client")) == [("-4", "203.0.113.0/24", ("198.51.100.1",)),
-                                               ("-6", "2001:db8:203::/48", ("2001:db8:100::1",))]
+    assert plan.routes(plan.host("node2")) == [
+        ("-4", "default", ("198.51.100.1",)), ("-6", "default", ("2001:db8:100::1",))]
+    assert plan.routes(plan.host("client")) == [
+        ("-4", "203.0.113.0/24", ("198.51.100.1",)), ("-6", "2001:db8:203::/48", ("2001:db8:100::1",))]
     assert [link.port for h in plan.hosts for link in h.links] == [h.name for h in plan.hosts]
     hosts_yml = inventory.render_hosts(plan)
     assert "lab_rack" not in hosts_yml and "lab_neighbor_group" not in hosts_yml and "rack1_nodes" not in hosts_yml
