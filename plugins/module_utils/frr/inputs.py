@@ -136,7 +136,7 @@ def own_address_problems(neighbors: list, own: list) -> list[str]:
         if not names:
             continue
         if source.startswith("bgp_router_neighbors["):
-            fix = f"remove {source.split(' ')[0]} or give it the node's address"
+            fix = f"remove {source.split(' ', maxsplit=1)[0]} or give it the node's address"
         else:
             fix = "give that host the node's address, or take the router out of the node group (bgp_router_neighbor_group)"
         problems.append(

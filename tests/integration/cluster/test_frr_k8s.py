@@ -82,6 +82,18 @@ def router_route(lab, vip: str) -> list[str]:
                   for nh in r.get("nexthops", []) if nh.get("fib") and nh.get("ip"))
 
 
+def all_established(lab) -> dict[str, str] | None:
+    """The router's sessions with the nodes when every node's is Established, else None (to wait on)."""
+    sessions = router_sessions(lab)
+    return sessions if sorted(sessions) == sorted(NODE_ADDR.values()) and set(sessions.values()) == {"Established"} else None
+
+
+def over_every_node(lab, vip: str) -> list[str] | None:
+    """The VIP's next hops when they are every node, else None (to wait on)."""
+    hops = router_route(lab, vip)
+    return hops if hops == sorted(NODE_ADDR.values()) else None
+
+
 def create_retrying(fn, timeout: float = 60):
     """A create that the webhooks (MetalLB's controller, frr-k8s's status cleaner) may refuse
     while they start."""
@@ -158,12 +170,9 @@ def test_sessions_established_and_vip_ecmp_over_every_node(frr_k8s):
     vip = wait("a LoadBalancer IP", lambda: (core.read_namespaced_service("frrk8s-echo", "default")
                                              .status.load_balancer.ingress or [None])[0], 30).ip
     SEEN["vip"] = vip
-    est = wait("every node's session Established on the router",
-               lambda: (lambda s: s if sorted(s) == sorted(NODE_ADDR.values()) and
-                        set(s.values()) == {"Established"} else None)(router_sessions(lab)), 90, 0.1)
+    est = wait("every node's session Established on the router", lambda: all_established(lab), 90, 0.1)
     t_est = time.monotonic() - t
-    hops = wait(f"{vip} over every node in the router's FIB",
-                lambda: (lambda h: h if h == sorted(NODE_ADDR.values()) else None)(router_route(lab, vip)), 60, 0.1)
+    hops = wait(f"{vip} over every node in the router's FIB", lambda: over_every_node(lab, vip), 60, 0.1)
     t_route = time.monotonic() - t
     print(f"\n[time] config created -> sessions Established {t_est:.1f} s (manifest applied "
           f"{time.monotonic() - SEEN['applied']:.1f} s ago), {vip} ECMP via {len(hops)} nodes {t_route:.1f} s")
@@ -216,12 +225,9 @@ def test_frr_mode_same_sessions_and_ecmp(frr_k8s):
         "apiVersion": f"{GRP}/v1beta1", "kind": "BGPAdvertisement", "metadata": {"name": "frrk8s"},
         "spec": {"ipAddressPools": ["frrk8s"]}}))
     vip = SEEN["vip"]
-    wait("every node's session Established on the router (FRR mode)",
-         lambda: (lambda s: s if sorted(s) == sorted(NODE_ADDR.values()) and
-                  set(s.values()) == {"Established"} else None)(router_sessions(lab)), 90, 0.1)
+    wait("every node's session Established on the router (FRR mode)", lambda: all_established(lab), 90, 0.1)
     t_est = time.monotonic() - t
-    wait(f"{vip} over every node (FRR mode)",
-         lambda: (lambda h: h if h == sorted(NODE_ADDR.values()) else None)(router_route(lab, vip)), 60, 0.1)
+    wait(f"{vip} over every node (FRR mode)", lambda: over_every_node(lab, vip), 60, 0.1)
     print(f"\n[time] FRR mode: speakers with FRR up {t_up:.1f} s, sessions Established {t_est:.1f} s, "
           f"{vip} ECMP {time.monotonic() - t:.1f} s after the switch began")
     text = subprocess.run([*CLUSTERCTL, "status", "--name", name], capture_output=True, text=True, check=False).stdout

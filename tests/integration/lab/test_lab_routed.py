@@ -61,7 +61,7 @@ RACKS = {"router1": ["node1", "node3"], "router2": ["node2", "node4"]}
 @pytest.fixture(scope="module")
 def lab():
     with LabClient.fresh(unique_name("rt"), nodes=4, routers=2) as routed:
-        run, _ = apply(routed)
+        run, dummy = apply(routed)
         assert run.rc == 0, run.stdout + run.stderr
         servers = [subprocess.Popen([*routed.hosts[n].enter, "/usr/bin/python3", "-c", SERVER])
                    for n in routed.nodes]
@@ -132,7 +132,7 @@ def test_the_upstream_client_reaches_a_vip_through_a_router_both_ways(lab):
     before = {r: _forwarded(lab, r) for r in RACKS}
     answers = _probe(lab, 1.0)
     after = {r: _forwarded(lab, r) for r in RACKS}
-    answered = [a for _, a in answers if a]
+    answered = [a for dummy, a in answers if a]
     assert answered and len(answered) == len(answers), answers
     # the client's L3 hash puts all its flows on one router; that router carried both directions
     # (every exchange is >= 5 packets each way) and only its rack's nodes answered
