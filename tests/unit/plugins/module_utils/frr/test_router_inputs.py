@@ -8,10 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.inputs import render_frr_conf, resolve_router_inputs
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import import_plugin, load_data, parametrize_cases
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 DATA = load_data(__file__)
 CASES = DATA["cases"]
@@ -46,23 +44,6 @@ def test_no_password_in_the_result(case):
         assert "password" not in neighbor
 
 
-@pytest.fixture(scope="module")
-def plugin():
-    return import_plugin("filter.bgp_router_inputs")
-
-
-def test_filter_gives_the_same_result(plugin):
-    case = next(case for case in CASES if case["id"] == "group_neighbors_ipv4_and_ipv6")
-    inventory = DATA["inventory"]
-    assert plugin.FilterModule().filters()["bgp_router_inputs"](
-        _opts(case), inventory["groups"], inventory["hostvars"], "router") == _resolve(case)
-
-
-def test_filter_names_wrong_input_types(plugin):
-    with pytest.raises(plugin.AnsibleFilterError, match="bgp_router_inputs"):
-        plugin.bgp_router_inputs([], {}, {}, "router")
-
-
 FRR_CASES = DATA["frr_cases"]
 FRR_BASE = {"outbound": "deny_all", "ebgp_requires_policy": True, "ipv4_forwarding": True, "log_level": "informational",
             "frr_defaults": "traditional"}
@@ -75,15 +56,3 @@ def test_frr_conf_is_what_the_template_rendered(case):
     inputs = _resolve({"opts": {**FRR_BASE, **case["opts"]}})
     expected = (Path(__file__).parent / "fixtures" / "frr_conf" / f"{case['id']}.conf").read_text(encoding="utf-8")
     assert render_frr_conf(opts, inputs, case["cidrs"], case["hostname"], case["ipv6_forwarding"]) == expected
-
-
-def test_frr_conf_filter_renders_and_names_wrong_input_types():
-    plugin = import_plugin("filter.bgp_router_frr_conf")
-    case = FRR_CASES[0]
-    opts = {**FRR_BASE, **_opts(case)}
-    inputs = _resolve({"opts": {**FRR_BASE, **case["opts"]}})
-    assert plugin.FilterModule().filters()["bgp_router_frr_conf"](
-        opts, inputs, case["cidrs"], case["hostname"], case["ipv6_forwarding"]
-    ) == render_frr_conf(opts, inputs, case["cidrs"], case["hostname"], case["ipv6_forwarding"])
-    with pytest.raises(plugin.AnsibleFilterError, match="bgp_router_frr_conf"):
-        plugin.bgp_router_frr_conf(opts, [], case["cidrs"], "router", True)
