@@ -109,7 +109,9 @@ def recorded(kube_lab, service: str) -> list[str]:
     """Every node with a ServiceL2Status for ``service``."""
     items = k8s.CustomObjectsApi(kube_lab["api"]).list_namespaced_custom_object(
         "metallb.io", "v1beta1", NS, "servicel2statuses")["items"]
-    return [i["status"]["node"] for i in items if i["metadata"]["labels"]["metallb.io/service-name"] == service]
+    # a ServiceL2Status the speaker has just created has no status yet
+    return [(i.get("status") or {}).get("node") for i in items
+            if i["metadata"]["labels"]["metallb.io/service-name"] == service]
 
 
 def ask(kube_lab, vip: str, count: int = 20) -> list[dict]:
