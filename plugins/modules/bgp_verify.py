@@ -53,11 +53,20 @@ options:
     description: Seconds between two checks while waiting.
     type: float
     default: 1
+  link_local_nexthops:
+    description:
+      - Whether an IPv6 route installed via a node's link-local address counts as routed via that node (its global
+        address, read from the BGP table).
+      - V(false) makes each such next hop a difference of its own. A router configured by
+        P(baremetal.metallb.bgp_router#role) installs the nodes' global addresses (C(set ipv6 next-hop prefer-global)),
+        as for IPv4; C(verify.yml) checks it so.
+    type: bool
+    default: true
   vtysh_path:
     description: Path of C(vtysh). Found on the E(PATH) when not given.
     type: path
 notes:
-  - An expected IPv6 next hop may be given as the node's global address or as its link-local one.
+  - An expected IPv6 next hop may be given as the node's global address or as its link-local one (see O(link_local_nexthops)).
 seealso:
   - module: baremetal.metallb.frr_config
 """
@@ -173,6 +182,7 @@ def main():
             prefixes=dict(type="dict", default={}),
             timeout=dict(type="float", default=0),
             poll_interval=dict(type="float", default=1),
+            link_local_nexthops=dict(type="bool", default=True),
             vtysh_path=dict(type="path"),
         ),
         supports_check_mode=True,
@@ -192,7 +202,8 @@ def main():
     vtysh = p["vtysh_path"] or module.get_bin_path("vtysh", required=True)
     tools = FrrTools(module.run_command, vtysh=vtysh)
     try:
-        result = BgpVerifier(tools).verify(peers, prefixes, timeout=p["timeout"], poll_interval=p["poll_interval"])
+        result = BgpVerifier(tools).verify(peers, prefixes, timeout=p["timeout"], poll_interval=p["poll_interval"],
+                                           link_local=p["link_local_nexthops"])
     except FrrError as exc:
         module.fail_json(msg=str(exc), changed=False)
 

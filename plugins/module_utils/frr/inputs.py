@@ -432,6 +432,11 @@ def render_frr_conf(opts: Mapping, inputs: Mapping, cidrs: Mapping, hostname: st
             continue
         if prefixes:
             out.extend([f"route-map {route_map} permit 10", f" match {keyword} address prefix-list {pg}-POOLS-{family}"])
+            if family == "V6":
+                # A node on the router's segment sends its global and its link-local address as the next hop;
+                # zebra installs the link-local one unless told otherwise. The global one names the node in
+                # the FIB (ip -6 route, bgp_verify), like the IPv4 next hop does.
+                out.append(" set ipv6 next-hop prefer-global")
         else:
             out.append(f"route-map {route_map} deny 10")
         out.extend(["exit", "!"])

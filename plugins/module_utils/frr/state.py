@@ -134,8 +134,17 @@ def route_state(prefix: str, route_json: dict, aliases: dict[str, str] | None = 
     }
 
 
-def compare(expected_peers: t.Iterable[str], peers: dict, expected_prefixes: dict, routes: dict) -> list[str]:
-    """One sentence per difference between what is expected and what FRR reports."""
+def link_local_text(hop: str, link_local: str) -> str:
+    """Why a route installed via a node's link-local address is a fault (said the same by bgp_verify and verify.yml)."""
+    return (f"next hop {hop} is installed as its link-local address {link_local}: the router should install the "
+            "node's global address, as it does for IPv4 (its inbound route-map needs 'set ipv6 next-hop prefer-global', "
+            "which bgp_router sets)")
+
+
+def compare(expected_peers: t.Iterable[str], peers: dict, expected_prefixes: dict, routes: dict,
+            link_local: bool = True) -> list[str]:
+    """One sentence per difference between what is expected and what FRR reports. ``link_local``: an IPv6 next hop
+    installed as the node's link-local address counts as that node (else it is a difference of its own)."""
     problems = []
     for address in expected_peers:
         state = peers[address]
@@ -168,6 +177,9 @@ def compare(expected_peers: t.Iterable[str], peers: dict, expected_prefixes: dic
         for extra in _sorted(a for a in raw if a not in want and aliases.get(a) not in want):
             label = f"{aliases[extra]} ({extra})" if extra in aliases else extra
             problems.append(f"{prefix}: extra next hop {label}")
+        if not link_local:
+            problems += [f"{prefix}: {link_local_text(aliases.get(a, a), a)}"
+                         for a in raw if ipaddress.ip_address(a).is_link_local and (a in want or aliases.get(a) in want)]
     return problems
 
 

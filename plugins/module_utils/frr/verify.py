@@ -40,30 +40,32 @@ class BgpVerifier:
             }
         return wanted_peers, wanted_prefixes
 
-    def observe(self, peers: list[str], prefixes: dict[str, dict]) -> tuple[dict, dict, list[str]]:
+    def observe(self, peers: list[str], prefixes: dict[str, dict], link_local: bool = True) -> tuple[dict, dict, list[str]]:
         neighbors = self.tools.show_json("show bgp neighbors") if peers else {}
         peer_result = {address: peer_state(address, neighbors) for address in peers}
         # One vtysh process for every route lookup, another for the BGP tables of the prefixes
         # with link-local next hops: the time does not grow with the number of VIPs.
         routes = dict(zip(prefixes, self.tools.show_json_many(
             [f"show {'ip' if spec['version'] == 4 else 'ipv6'} route {prefix}" for prefix, spec in prefixes.items()])))
-        link_local = [prefix for prefix, route_json in routes.items()
-                      if any(ipaddress.ip_address(a).is_link_local for a in fib_nexthops(prefix, route_json)[1])]
-        bgp_tables = dict(zip(link_local, self.tools.show_json_many([f"show bgp ipv6 unicast {prefix}" for prefix in link_local])))
+        via_link_local = [prefix for prefix, route_json in routes.items()
+                          if any(ipaddress.ip_address(a).is_link_local for a in fib_nexthops(prefix, route_json)[1])]
+        bgp_tables = dict(zip(via_link_local, self.tools.show_json_many(
+            [f"show bgp ipv6 unicast {prefix}" for prefix in via_link_local])))
         route_result = {prefix: route_state(prefix, route_json, link_local_aliases(bgp_tables[prefix]) if prefix in bgp_tables else {})
                         for prefix, route_json in routes.items()}
         expected = {prefix: spec["nexthops"] for prefix, spec in prefixes.items()}
         for prefix, route in route_result.items():
             route["expected"] = expected[prefix]
-        return peer_result, route_result, compare(peers, peer_result, expected, route_result)
+        return peer_result, route_result, compare(peers, peer_result, expected, route_result, link_local)
 
-    def verify(self, peers: list[str], prefixes: dict[str, dict], timeout: float = 0, poll_interval: float = 1.0) -> dict:
+    def verify(self, peers: list[str], prefixes: dict[str, dict], timeout: float = 0, poll_interval: float = 1.0,
+               link_local: bool = True) -> dict:
         start = self.clock()
         deadline = start + max(timeout, 0)
         attempts = 0
         while True:
             attempts += 1
-            peer_result, route_result, problems = self.observe(peers, prefixes)
+            peer_result, route_result, problems = self.observe(peers, prefixes, link_local)
             now = self.clock()
             if not problems or now >= deadline:
                 break

@@ -55,7 +55,7 @@ def test_compare(case):
     peers = {address: peer_state(address, neighbors) for address in case["peers"]}
     routes = {prefix: _route(prefix, spec) for prefix, spec in case["routes"].items()}
     expected = {prefix: spec["expect"] for prefix, spec in case["routes"].items()}
-    assert compare(case["peers"], peers, expected, routes) == case["differences"]
+    assert compare(case["peers"], peers, expected, routes, case.get("link_local", True)) == case["differences"]
 
 
 @pytest.mark.parametrize(
