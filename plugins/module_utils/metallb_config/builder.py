@@ -224,6 +224,7 @@ class ConfigBuilder:
                 if obj is not None:
                     self.result.objects.append(obj)
         self._check_native_mode(items)
+        self._check_peer_families(items)
         self._check_pool_addresses(items["pools"])
         self._check_takeover()
         if not self.result.errors:
@@ -689,6 +690,44 @@ class ConfigBuilder:
             if entry.get("name") in bgp_pools and 6 in self._pool_families.get(entry["name"], set()):
                 self._error(f"{path}.addresses", f"has IPv6 addresses and is advertised over BGP; MetalLB's native BGP mode is IPv4 only "
                                                  f"({mode} is native): use an IPv4 pool or MetalLB with FRR")
+
+    @staticmethod
+    def _peer_families(entry) -> set:
+        """The address families a BGPPeer's sessions carry: its peer_address's, both with dual_stack_address_family
+        or an unnumbered session (interface); None when the address is not known here."""
+        if entry.get("interface") is not None:
+            return {4, 6}
+        try:
+            own = ipaddress.ip_address(str(entry.get("peer_address"))).version
+        except ValueError:
+            return None
+        return {4, 6} if V.boolean(entry.get("dual_stack_address_family"))[0] else {own}
+
+    def _check_peer_families(self, items) -> None:
+        """Per family as strict as for IPv4: a BGPAdvertisement's pool of a family none of its peers' sessions carries
+        hands out addresses that are announced to nobody (MetalLB advertises a prefix over the sessions of its family)."""
+        peers = {entry.get("name"): self._peer_families(entry) for dummy, entry in items["bgp_peers"]}
+        if not peers:
+            return  # no peer given here: the cluster's peers are not known (issue's preflight says so)
+        names = {4: "IPv4", 6: "IPv6"}
+        for path, entry in items["bgp_advertisements"]:
+            chosen = entry.get("peers") or list(peers)
+            if not isinstance(chosen, list) or any(name not in peers or peers[name] is None for name in chosen):
+                continue  # a peer of the cluster's, or one already refused: its family is not known here
+            carried = set().union(*(peers[name] for name in chosen))
+            pools = entry.get("ip_address_pools")
+            if pools is None and entry.get("ip_address_pool_selectors") is None:
+                pools = list(self._pool_families)
+            for pool in pools if isinstance(pools, list) else []:
+                for family in sorted(self._pool_families.get(pool, set()) - carried):
+                    if family == 6 and self.bgp_mode == "native":
+                        continue  # native mode refuses IPv6 over BGP altogether (_check_native_mode)
+                    other = names[10 - family]
+                    self._error(f"{path}.peers" if entry.get("peers") else path,
+                                f"advertises pool {pool!r}, which has {names[family]} addresses, but only over {other} "
+                                f"sessions (BGPPeer {', '.join(repr(n) for n in chosen)}): MetalLB would assign those "
+                                f"addresses and announce them to nobody; add a BGPPeer with the router's {names[family]} "
+                                f"address (one per family), or set dual_stack_address_family on the peer (FRR-based modes)")
 
     def _check_pool_addresses(self, pools) -> None:
         """pool_validate's checks on the pools whose addresses have the right shape, and the cluster's other pools."""
