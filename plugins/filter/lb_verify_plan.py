@@ -21,7 +21,9 @@ description:
     so a missing next hop can be explained.
   - Node MACs come from O(node_macs), or each node's C(node_mac) (the lab's C(lab_mac)) host variable; node addresses
     from O(node_addresses), or each node's C(node_address), C(lab_address) or C(ansible_host) host variable, when that is
-    an IP address.
+    an IP address, and its C(node_address6) (the lab's C(lab_address6)) for its IPv6 next hop.
+  - Each BGP VIP expects the next hops of its own family (a dual-stack Service's IPv4 VIP the nodes' IPv4 addresses, its
+    IPv6 VIP their IPv6 ones).
 options:
   _input:
     description: The C(services) list of P(baremetal.metallb.lb_status#module).

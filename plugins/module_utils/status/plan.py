@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.baremetal.metallb.plugins.module_utils.status.wire import hops_of_family
+
 MAC_VARS = ("node_mac", "lab_mac")
 ADDRESS_VARS = ("node_address", "lab_address", "ansible_host")
+ADDRESS6_VARS = ("node_address6", "lab_address6")  # a dual-stack node's IPv6 address: its IPv6 next hop
 
 
 class PlanError(ValueError):
@@ -58,6 +61,23 @@ def _mapping(value, variable: str) -> dict:
     return {str(k): v for k, v in value.items()}
 
 
+def _address_order(address: str) -> tuple:
+    """IPv4 addresses first, then IPv6 (a dual-stack Service's next hops are of both families)."""
+    parsed = ipaddress.ip_address(address)
+    return parsed.version, parsed
+
+
+def _inventory_addresses(hostvars, node_names: list[str]) -> dict:
+    """Node -> its address, or [IPv4, IPv6] for a node with an IPv6 address variable too."""
+    out = {}
+    for node in node_names:
+        found = list(dict.fromkeys(address for names in (ADDRESS_VARS, ADDRESS6_VARS)
+                                   if _is_address(address := _host_value(hostvars, node, names))))
+        if found:
+            out[node] = found[0] if len(found) == 1 else found
+    return out
+
+
 def verify_plan(services: list[dict], hostvars=None, groups=None, client_host: str = "", router_hosts=None,
                 node_group: str = "k8s_nodes", node_macs=None, node_addresses=None) -> dict:
     groups = groups or {}
@@ -67,8 +87,7 @@ def verify_plan(services: list[dict], hostvars=None, groups=None, client_host: s
     macs = _mapping(node_macs, "lb_verify_node_macs") or {
         node: mac for node in node_names if (mac := _host_value(hostvars, node, MAC_VARS))}
     # Only addresses name next hops: an inventory's ansible_host may be a DNS name.
-    addresses = _mapping(node_addresses, "lb_verify_node_addresses") or {
-        node: address for node in node_names if _is_address(address := _host_value(hostvars, node, ADDRESS_VARS))}
+    addresses = _mapping(node_addresses, "lb_verify_node_addresses") or _inventory_addresses(hostvars, node_names)
 
     l2_leaders: dict[str, str | None] = {}
     bgp_prefixes: dict[str, list[str]] = {}
@@ -79,7 +98,7 @@ def verify_plan(services: list[dict], hostvars=None, groups=None, client_host: s
             # every family: leader_verify sends ARP requests for IPv4 VIPs and neighbor solicitations for IPv6 ones
             l2_leaders.update({ip: layer2.get("leader") for ip in service["ingress_ips"]})
         if bgp:
-            bgp_prefixes.update({ip: sorted(bgp.get("next_hops") or []) for ip in service["ingress_ips"]})
+            bgp_prefixes.update({ip: hops_of_family(ip, bgp.get("next_hops")) for ip in service["ingress_ips"]})
         announcing = ([layer2["leader"]] if layer2 and layer2.get("leader") else []) + (bgp["candidate_nodes"] if bgp else [])
         targets += [{"name": f"{service['namespace']}/{service['name']}", "address": ip, "port": port["port"],
                      "policy": service["external_traffic_policy"], "session_affinity": service["session_affinity"],
@@ -106,7 +125,7 @@ def verify_plan(services: list[dict], hostvars=None, groups=None, client_host: s
         # leader_verify refuses an expected node without a MAC; the report still compares with MetalLB's leader
         "l2_expected": {ip: leader for ip, leader in l2_leaders.items() if leader in macs},
         "bgp_prefixes": bgp_prefixes,
-        "bgp_peers": sorted({hop for hops in bgp_prefixes.values() for hop in hops}, key=ipaddress.ip_address),
+        "bgp_peers": sorted({hop for hops in bgp_prefixes.values() for hop in hops}, key=_address_order),
         "probe_targets": targets,
         # which checks have something to check and somewhere to run
         "check_arp": bool(client and l2_leaders),

@@ -14,6 +14,7 @@ difference most likely means. ``Nodes`` names MACs and addresses. No Ansible imp
 from __future__ import annotations
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping.parsers import normalize_mac
+from ansible_collections.baremetal.metallb.plugins.module_utils.frr.state import link_local_text
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.bgp_status import route_differences
 
 OK, FAIL, SKIPPED = "ok", "FAIL", "not checked"
@@ -67,6 +68,12 @@ class Nodes:
 def family(address: str) -> str:
     """``IPv4`` or ``IPv6``: the family of a VIP (the report keeps them apart for dual-stack Services)."""
     return "IPv6" if ":" in str(address) else "IPv4"
+
+
+def hops_of_family(address: str, hops) -> list[str]:
+    """The next hops of ``address``'s family: a dual-stack Service's IPv4 VIP is routed via the nodes' IPv4
+    addresses, its IPv6 VIP via their IPv6 ones (one BGP session per family)."""
+    return sorted(hop for hop in hops or [] if family(hop) == family(address))
 
 
 def announcement(address: str) -> str:
@@ -217,7 +224,7 @@ def _peer_reason(address: str, peers: dict | None, nodes: Nodes) -> tuple[str | 
 
 def route_check(address: str, seen: dict | None, bgp: dict, peers: dict | None, nodes: Nodes) -> dict:
     """One VIP's route on the router (``bgp_verify``'s prefix result) against MetalLB's next hops."""
-    expected = sorted(bgp.get("next_hops") or [])
+    expected = hops_of_family(address, bgp.get("next_hops"))
     check = {"address": address, "status": SKIPPED, "next_hops": None, "expected": expected, "missing": [],
              "extra": [], "differences": [], "peers": {}, "meaning": None}
     if seen is None:
@@ -260,6 +267,9 @@ def route_check(address: str, seen: dict | None, bgp: dict, peers: dict | None, 
         reason, established = _peer_reason(hop, peers, nodes)
         if established is False and hop not in missing:
             differ("peer_down", f"{reason}; the route via it is still installed until the hold time runs out", hop)
+    for link_local, hop in sorted((seen.get("aliases") or {}).items()):
+        if hop in expected:
+            differ("link_local_next_hop", link_local_text(nodes.hop_label(hop), link_local), hop)
     for hop in extra:
         node = nodes.by_address.get(hop)
         if foreign:

@@ -52,32 +52,48 @@ def leader_verify(plan: dict, replies: list[str] | None) -> dict | None:
     }
 
 
-class FakeRouter:
-    """vtysh answering ``show bgp neighbors`` and ``show ip route P`` from a case."""
+def _link_local(hop: str) -> str:
+    """The link-local address the fake router's zebra installs for a node's global IPv6 next hop."""
+    return f"fe80::ff:{hop.rsplit(':', 1)[1]}"
 
-    def __init__(self, neighbors: dict, route: dict | None):
+
+class FakeRouter:
+    """vtysh answering ``show bgp neighbors``, ``show ip route P`` (``route``), ``show ipv6 route P``
+    (``route6``; ``link_local: true``: installed via the nodes' link-local addresses, as FRR does
+    without prefer-global) and ``show bgp ipv6 unicast P`` (each path's global and link-local next hop)."""
+
+    def __init__(self, neighbors: dict, route: dict | None, route6: dict | None = None):
         self.neighbors = {address: {"bgpState": state, "remoteAs": 64500} for address, state in (neighbors or {}).items()}
-        self.route = route
+        self.routes = {"ip": route, "ipv6": route6}
 
     def __call__(self, argv):
         command = argv[2]
         if command == "show bgp neighbors json":
             return 0, json.dumps(self.neighbors), ""
-        if command.startswith("show ip route ") and self.route is not None:
-            prefix = command.split()[3]
-            entry = {"prefix": prefix, "protocol": self.route.get("protocol", "bgp"), "selected": True,
-                     "installed": self.route.get("installed", True),
-                     "nexthops": [{"ip": hop, "fib": self.route.get("fib", True), "active": True} for hop in self.route["hops"]]}
-            return 0, json.dumps({prefix: [entry]}), ""
-        return 0, "{}", ""
+        words = command.split()
+        route = self.routes.get(words[1]) if words[2:3] == ["route"] else self.routes["ipv6"]
+        if route is None:
+            return 0, "{}", ""
+        prefix = words[3] if words[2] == "route" else words[4]
+        if words[1] == "bgp":
+            return 0, json.dumps({"prefix": prefix, "paths": [
+                {"nexthops": [{"ip": hop, "scope": "global"}, {"ip": _link_local(hop), "scope": "link-local"}]}
+                for hop in route["hops"]]}), ""
+        installed = [_link_local(hop) if route.get("link_local") else hop for hop in route["hops"]]
+        entry = {"prefix": prefix, "protocol": route.get("protocol", "bgp"), "selected": True,
+                 "installed": route.get("installed", True),
+                 "nexthops": [{"ip": hop, "fib": route.get("fib", True), "active": True} for hop in installed]}
+        return 0, json.dumps({prefix: [entry]}), ""
 
 
-def bgp_verify(plan: dict, neighbors: dict, route: dict | None) -> dict | None:
-    """bgp_verify's whole result for the plan's prefixes and peers, as the module returns it."""
+def bgp_verify(plan: dict, neighbors: dict, route: dict | None, route6: dict | None = None) -> dict | None:
+    """bgp_verify's whole result for the plan's prefixes and peers, as the module returns it to lb_verify
+    (link_local_nexthops: false)."""
     if not plan["bgp_prefixes"]:
         return None
     peers, prefixes = BgpVerifier.normalize(plan["bgp_peers"], plan["bgp_prefixes"])
-    result = BgpVerifier(FrrTools(FakeRouter(neighbors, route), vtysh="/usr/bin/vtysh")).verify(peers, prefixes)
+    result = BgpVerifier(FrrTools(FakeRouter(neighbors, route, route6), vtysh="/usr/bin/vtysh")).verify(
+        peers, prefixes, link_local=False)
     result.pop("ok")
     return result
 
@@ -91,7 +107,7 @@ def run(case: dict, kind: str) -> tuple[dict, str, dict]:
         module = leader_verify(plan, case["replies"])
         merged = merge_checks([report], module or {}, None, nodes=nodes)
     else:
-        module = bgp_verify(plan, case["neighbors"], case["route"])
+        module = bgp_verify(plan, case["neighbors"], case.get("route"), case.get("route6"))
         merged = merge_checks([report], None, module["prefixes"], peers=module["peers"], nodes=nodes)
     return merged[0], render_markdown(merged, nodes=nodes, notes=plan["notes"]), module
 
