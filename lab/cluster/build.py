@@ -156,8 +156,8 @@ def products() -> list[Product]:
     ]
 
 
-def metallb_product() -> Product:
-    return Product("metallb", "go.universe.tf/metallb", V.METALLB_VERSION,
+def metallb_product(version: str = V.METALLB_VERSION) -> Product:
+    return Product("metallb", "go.universe.tf/metallb", version,
                    ["go.universe.tf/metallb/controller", "go.universe.tf/metallb/speaker"])
 
 
@@ -302,13 +302,16 @@ def build_product(prod: Product, gover: str) -> Path:
     return out
 
 
-def build_all(metallb: bool = False, frr_k8s: bool = False) -> dict[str, Path]:
-    """Build (or find cached) every product; returns {product name: bin dir}."""
+def build_all(metallb: bool = False, frr_k8s: bool = False, metallb_previous: bool = False) -> dict[str, Path]:
+    """Build (or find cached) every product; returns {product name: bin dir} (the previous
+    MetalLB's as "metallb-previous")."""
     t = time.monotonic()
     gover = go_env()["GOVERSION"]
     extra = ([metallb_product()] if metallb else []) + (
         [frr_k8s_product(), metallb_frr_tools_product()] if frr_k8s else [])
     dirs = {p.name: build_product(p, gover) for p in products() + extra}
+    if metallb_previous:
+        dirs["metallb-previous"] = build_product(metallb_product(V.METALLB_PREVIOUS_VERSION), gover)
     log(f"build: all binaries ready in {time.monotonic() - t:.1f} s (cache {cache_root()})")
     return dirs
 
@@ -326,10 +329,10 @@ def binaries() -> dict[str, Path]:
     return found
 
 
-def metallb_bin_dir() -> Path | None:
+def metallb_bin_dir(version: str = V.METALLB_VERSION) -> Path | None:
     """The built MetalLB binaries' dir, without building or calling `go` (the supervisor
-    uses it: a cold build takes minutes). The newest complete build of METALLB_VERSION."""
-    prod = metallb_product()
+    uses it: a cold build takes minutes). The newest complete build of ``version``."""
+    prod = metallb_product(version)
     return newest_build(prod.name, prod.version, prod.binaries)
 
 

@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="build (or find cached) kube-*, etcd, kwok")
     b.add_argument("--metallb", action="store_true", help="also MetalLB's controller and speaker")
+    b.add_argument("--metallb-previous", action="store_true",
+                   help="also the previous minor's controller and speaker (versions.METALLB_PREVIOUS_VERSION)")
     b.add_argument("--frr-k8s", action="store_true", help="also frr-k8s (the version MetalLB's go.mod pins)")
     default_name = os.environ.get("METALLB_LAB_NAME", "mlb")
     for cmd in ("up", "down", "status", "kubectl", "metallb", "datapath", "restart"):
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         if args.cmd == "build":
-            build.build_all(metallb=args.metallb, frr_k8s=args.frr_k8s)
+            build.build_all(metallb=args.metallb, frr_k8s=args.frr_k8s, metallb_previous=args.metallb_previous)
             return 0
         from . import control
         if args.cmd == "up":

@@ -144,13 +144,15 @@ def plan_container(container: dict, versions: dict[str, str], files: dict[str, s
         raise Unsupported(f"container {name}: image {image} is none the lab runs "
                           f"(MetalLB, frr-k8s or FRR images)")
     if kind.startswith("metallb-"):
-        if image_tag(image) != versions.get("metallb"):
-            raise Unsupported(f"container {name}: image {image}: the lab has MetalLB {versions.get('metallb')} "
-                              f"binaries only (lab/cluster/versions.py METALLB_VERSION)")
-        comp = kind.split("-", 1)[1]
-        if comp not in files:
-            raise Unsupported(f"container {name}: MetalLB {comp} binary not built")
-        return Launch(name, image, "metallb", [files[comp], *container.get("args", [])], "flag", False, mounts)
+        comp, tag = kind.split("-", 1)[1], image_tag(image)
+        # another built version (the previous minor, for upgrades) is in files as "speaker@v0.15.3"
+        key = comp if tag == versions.get("metallb") else f"{comp}@{tag}"
+        if key not in files:
+            built = sorted({versions.get("metallb", "")} | {k.split("@", 1)[1] for k in files if "@" in k} - {""})
+            raise Unsupported(f"container {name}: image {image}: the lab has MetalLB {comp} binaries of "
+                              f"{', '.join(built) or 'no version'} only (lab/cluster/versions.py METALLB_VERSIONS; "
+                              f"clusterctl build --metallb --metallb-previous)")
+        return Launch(name, image, "metallb", [files[key], *container.get("args", [])], "flag", False, mounts)
     cmd = command_line(container)
     if kind == "frr-k8s":
         if image_tag(image) != versions.get("frr-k8s"):

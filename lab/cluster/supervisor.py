@@ -31,9 +31,10 @@ stopped and marked off (metallb_lab Lab.standin_off: both would peer with the ro
 node's address); once no real speaker runs on nodeK any more it is started again
 (Lab.standin_on), also when the supervisor ends (`clusterctl down`).
 
-Only what the lab has binaries for runs: images tagged versions.METALLB_VERSION, native BGP
-mode. Another version, or the FRR / frr-k8s flavour, is reported (log and
-`state/metallb/supervisor.json`, shown by `clusterctl status`), never run. Binaries are looked
+Only what the lab has binaries for runs: images tagged versions.METALLB_VERSION (or another of
+METALLB_VERSIONS when built, for upgrades), native BGP mode. Another version, or the FRR /
+frr-k8s flavour, is reported (log and `state/metallb/supervisor.json`, shown by `clusterctl
+status`), never run. Binaries are looked
 up, never built (a cold build takes minutes): missing ones are reported the same way.
 
 Children's pid files are `pids/pod-<ns>.<pod>.pid` (the format of Cluster.spawn), so `down`
@@ -551,6 +552,11 @@ class Supervisor:
         elif not d:
             self.bins_problem = (f"MetalLB {V.METALLB_VERSION} binaries not built: run "
                                  f"`clusterctl build --metallb` (the supervisor never builds)")
+        for version in V.METALLB_VERSIONS[1:]:  # older versions a cluster may run before an upgrade
+            older = build.metallb_bin_dir(version)
+            if older and f"speaker@{version}" not in self.files:
+                self.files.update({f"{b}@{version}": str(older / b) for b in ("controller", "speaker")})
+                log(f"MetalLB {version} binaries: {older}")
         found = build.frr_k8s_bin_dir()
         if found and "frr-k8s" not in self.versions:
             version, fd = found

@@ -21,6 +21,12 @@ KWOK_VERSION = "v0.8.0"
 # MetalLB v0.16.1: v0.16.2 needs github.com/metallb/frr-k8s v0.0.27, whose zip the proxy does
 # not serve (and it does not compile against v0.0.26). Built only on demand (`--metallb`).
 METALLB_VERSION = "v0.16.1"
+# The previous minor's newest patch the proxy serves (v0.15.2, v0.15.3): what an upgrade starts
+# from (tests/integration/cluster/test_metallb_upgrade.py). Controller and speaker only; built on demand
+# (`--metallb-previous`), cached like the others.
+METALLB_PREVIOUS_VERSION = "v0.15.3"
+# Every MetalLB version the lab may run, newest first (the supervisor picks by the image tag).
+METALLB_VERSIONS = (METALLB_VERSION, METALLB_PREVIOUS_VERSION)
 
 # Binaries built from k8s.io/kubernetes in one `go build` (kube-proxy and kubectl share almost
 # every package with the control plane, so they cost ~nothing extra and later steps need them).

@@ -61,11 +61,22 @@ def test_frr_k8s_daemon_pod_containers():
     ({**CONTROLLER, "command": ["/other"]}, "command ['/other']"),
     ({**RELOADER, "command": ["/usr/bin/elsewhere.sh"]}, "neither docker-start nor a file of the pod's volumes"),
     ({"name": "x", "image": "docker.io/library/busybox:1"}, "busybox:1 is none the lab runs"),
-    ({"name": "speaker", "image": "quay.io/metallb/speaker:v0.15.2"}, "MetalLB v0.16.1 binaries only"),
+    ({"name": "speaker", "image": "quay.io/metallb/speaker:v0.15.2"}, "speaker binaries of v0.16.1 only"),
 ])
 def test_what_the_lab_cannot_run_is_named(container, message):
     with pytest.raises(fp.Unsupported, match=message.replace("[", r"\[").replace("]", r"\]")):
         fp.plan_container(container, VERSIONS, FILES, KINDS)
+
+
+def test_an_older_built_metallb_runs_its_own_binary():
+    """Before an upgrade the cluster runs the previous minor: its build is in files as "speaker@TAG"."""
+    files = {**FILES, "speaker": "/new/speaker", "speaker@v0.15.3": "/old/speaker"}
+    old = fp.plan_container({"name": "speaker", "image": "quay.io/metallb/speaker:v0.15.3", "args": ["--port=7472"]},
+                            VERSIONS, files, KINDS)
+    new = fp.plan_container({"name": "speaker", "image": "quay.io/metallb/speaker:v0.16.1"}, VERSIONS, files, KINDS)
+    assert (old.argv, new.argv) == (["/old/speaker", "--port=7472"], ["/new/speaker"])
+    with pytest.raises(fp.Unsupported, match="speaker binaries of v0.15.3, v0.16.1 only"):
+        fp.plan_container({"name": "speaker", "image": "quay.io/metallb/speaker:v0.15.2"}, VERSIONS, files, KINDS)
 
 
 def test_init_containers_copy_from_the_image_or_a_volume():
