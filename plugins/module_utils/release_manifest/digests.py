@@ -33,6 +33,15 @@ SHIPPED = {
         "metallb-frr-k8s.yaml": "19313e5031714cc1489b3b0ed0ae6e58be0e92538b4a5ed9c529c847ef2bac62",
         "chart": "540da297a45f96b7bf135d97fc6ed0e75d3e3bdfc36470a238fc2671e8366520",
     },
+    # The previous minor, what an upgrade starts from (and a forced downgrade goes to). Module
+    # go.universe.tf/metallb v0.15.3, h1:jmTFharsaP9yBW0p/giOahfuVNTBIvwQqxx2eYxM6fc= (sum.golang.org),
+    # origin github.com/metallb/metallb 85bfb4f0e0d35090c514e1e5e1a21a8bbd253518 (refs/tags/v0.15.3).
+    "v0.15.3": {
+        "metallb-native.yaml": "84b4e102f2b65f5d69085f5816c29362b74641873d8ac3de996e5f86a8219176",
+        "metallb-frr.yaml": "5a0c44ad4059e9912d8af0b12fb035d47a75619e913737f5a2759620e7ab5769",
+        "metallb-frr-k8s.yaml": "eabbcb0f119c6d6e466a663f2bf48623de7f8db85637181c1db3046ac30aeebc",
+        "chart": "0ccf0254ecea7ca76c9b33ad092eaf8e13debb44696b179f6a6cca3c45e25f4b",
+    },
 }
 
 SHA256_RE = re.compile(r"^(sha256:)?([0-9a-fA-F]{64})$")
