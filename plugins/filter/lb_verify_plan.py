@@ -19,6 +19,9 @@ description:
     families. A leader whose MAC is not known is not passed on as expected.
   - The BGP VIPs map to the next hops MetalLB's view expects; the router's sessions with those next hops are checked too,
     so a missing next hop can be explained.
+  - Every router is checked (O(router_hosts), or the C(routers) group), each against the next hops of the nodes it peers
+    with, the group its C(bgp_router_neighbor_group) host variable names (as P(baremetal.metallb.bgp_router#role)
+    configured it; every node when it has none). Per-rack peering (one router per rack) is verified router by router.
   - Node MACs come from O(node_macs), or each node's C(node_mac) (the lab's C(lab_mac)) host variable; node addresses
     from O(node_addresses), or each node's C(node_address), C(lab_address) or C(ansible_host) host variable, when that is
     an IP address, and its C(node_address6) (the lab's C(lab_address6)) for its IPv6 next hop.
@@ -41,7 +44,7 @@ options:
     type: str
     default: ""
   router_hosts:
-    description: The router(s); the first is asked for its routes. Empty for the first host of group C(routers).
+    description: The routers, each asked for its routes. Empty for every host of group C(routers).
     type: list
     elements: str
     default: []
@@ -108,6 +111,26 @@ _value:
       description: Every expected next hop, whose BGP session with the router is checked.
       type: list
       elements: str
+    routers:
+      description:
+        - Per router (every one, in order), what bgp_verify checks there. Empty when there is no BGP VIP.
+      type: list
+      elements: dict
+      contains:
+        host:
+          description: The router's inventory host.
+          type: str
+        nodes:
+          description: The nodes it peers with (its C(bgp_router_neighbor_group)); null when every node.
+          type: list
+          elements: str
+        bgp_prefixes:
+          description: VIP to the next hops this router should have for it (those of its nodes).
+          type: dict
+        bgp_peers:
+          description: Those next hops, whose BGP sessions with this router are checked.
+          type: list
+          elements: str
     probe_targets:
       description: The targets for lb_probe, one per VIP and TCP port.
       type: list

@@ -61,7 +61,10 @@ options:
         task counts as not run, a failed one without C(addresses) adds a note.
     type: dict
   bgp:
-    description: The whole registered result of the P(baremetal.metallb.bgp_verify#module) task, instead of O(routes) and O(peers).
+    description:
+      - The whole registered result of the P(baremetal.metallb.bgp_verify#module) task, instead of O(routes) and O(peers).
+      - A task looped over the O(plan)'s C(routers) (one run per router, C(item.host)) gives each router's verdict against
+        the next hops of the nodes it peers with, and the report shows each router.
     type: dict
   probe:
     description: The whole registered result of the P(baremetal.metallb.lb_probe#module) task, instead of O(datapath).
@@ -120,7 +123,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.status.plan import PlanError, wire_results
+from ansible_collections.baremetal.metallb.plugins.module_utils.status.plan import PlanError, router_results, wire_results
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.report import merge_checks, render_markdown
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.wire import Nodes
 
@@ -134,7 +137,8 @@ def lb_verify_report(services, leaders=None, routes=None, datapath=None, title="
     try:
         if arp is not None:
             leaders = wire_results(arp, "addresses", "leader_verify", notes)
-        if bgp is not None:
+        routers = router_results(bgp, plan, notes)  # bgp_verify looped over every router
+        if bgp is not None and routers is None:
             routes = wire_results(bgp, "prefixes", "bgp_verify", notes)
             peers = (bgp or {}).get("peers") if routes is not None else None
         if probe is not None:
@@ -143,7 +147,7 @@ def lb_verify_report(services, leaders=None, routes=None, datapath=None, title="
         raise AnsibleFilterError(f"lb_verify_report: {exc}") from None
     names = Nodes(nodes if nodes is not None else plan.get("node_macs"),
                   node_addresses if node_addresses is not None else plan.get("node_addresses"))
-    merged = merge_checks(services, leaders, routes, datapath, peers, names)
+    merged = merge_checks(services, leaders, routes, datapath, peers, names, routers)
     summary = [
         f"{s['namespace']}/{s['name']} {', '.join(s['ingress_ips']) or '(no address)'}: "
         + ("ok" if s["ok"] else "; ".join(s["problems"]))

@@ -19,6 +19,7 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.status.wire impo
 MAC_VARS = ("node_mac", "lab_mac")
 ADDRESS_VARS = ("node_address", "lab_address", "ansible_host")
 ADDRESS6_VARS = ("node_address6", "lab_address6")  # a dual-stack node's IPv6 address: its IPv6 next hop
+NEIGHBOR_GROUP_VAR = "bgp_router_neighbor_group"  # a router's own: the nodes bgp_router peers it with
 
 
 class PlanError(ValueError):
@@ -78,11 +79,35 @@ def _inventory_addresses(hostvars, node_names: list[str]) -> dict:
     return out
 
 
+def _router_nodes(hostvars, groups: dict, router: str) -> list[str] | None:
+    """The nodes ``router`` peers with: the group its ``bgp_router_neighbor_group`` names (as bgp_router
+    configured it); None (every node) when the router's inventory does not say."""
+    group = _host_value(hostvars, router, (NEIGHBOR_GROUP_VAR,))
+    return [str(n) for n in groups[group] or []] if group and group in groups else None
+
+
+def router_checks(router_names: list[str], bgp_prefixes: dict, hostvars, groups: dict, addresses: dict) -> list[dict]:
+    """Per router: the nodes it peers with, and each BGP VIP's next hops it should have (the VIP's next hops of
+    those nodes; a next hop of no known node is expected everywhere, as nothing tells which router it peers with)."""
+    owner = {str(a): node for node, value in addresses.items()
+             for a in (value if isinstance(value, (list, tuple)) else [value])}
+    out = []
+    for router in router_names:
+        nodes = _router_nodes(hostvars, groups, router)
+        prefixes = {ip: [hop for hop in hops if nodes is None or hop not in owner or owner[hop] in nodes]
+                    for ip, hops in bgp_prefixes.items()}
+        out.append({"host": router, "nodes": nodes, "bgp_prefixes": prefixes,
+                    "bgp_peers": sorted({hop for hops in prefixes.values() for hop in hops}, key=_address_order)})
+    return out
+
+
 def verify_plan(services: list[dict], hostvars=None, groups=None, client_host: str = "", router_hosts=None,
                 node_group: str = "k8s_nodes", node_macs=None, node_addresses=None) -> dict:
     groups = groups or {}
     client = str(client_host or "") or _first(groups.get("clients"))
-    router = _first(router_hosts) or _first(groups.get("routers"))
+    # every router: each is asked for its own routes, against the nodes it peers with
+    router_names = [str(r) for r in (router_hosts or groups.get("routers") or []) if r]
+    router = _first(router_names)
     node_names = [str(n) for n in groups.get(node_group) or []]
     macs = _mapping(node_macs, "lb_verify_node_macs") or {
         node: mac for node in node_names if (mac := _host_value(hostvars, node, MAC_VARS))}
@@ -126,6 +151,8 @@ def verify_plan(services: list[dict], hostvars=None, groups=None, client_host: s
         "l2_expected": {ip: leader for ip, leader in l2_leaders.items() if leader in macs},
         "bgp_prefixes": bgp_prefixes,
         "bgp_peers": sorted({hop for hops in bgp_prefixes.values() for hop in hops}, key=_address_order),
+        # each router's own expectations (bgp_verify runs on each; the report shows each)
+        "routers": router_checks(router_names, bgp_prefixes, hostvars, groups, addresses) if bgp_prefixes else [],
         "probe_targets": targets,
         # which checks have something to check and somewhere to run
         "check_arp": bool(client and l2_leaders),
@@ -147,3 +174,19 @@ def wire_results(result, key: str, module: str, notes: list[str]):
     if not result.get("skipped"):
         notes.append(f"{module} could not run: {result.get('msg') or 'it returned no ' + key}")
     return None
+
+
+def router_results(result, plan: dict, notes: list[str]) -> list[dict] | None:
+    """The bgp_verify task looped over ``plan['routers']`` (one result per router) as ``merge_checks``'
+    ``routers``: each router's plan entry with its ``routes`` and ``peers`` (None when it did not run there).
+    None when ``result`` is not a looped one (a single router's result: ``wire_results``)."""
+    if not isinstance(result, dict) or not isinstance(result.get("results"), list):
+        return None
+    by_host = {str((item.get("item") or {}).get("host")): item for item in result["results"]
+               if isinstance(item, dict) and isinstance(item.get("item"), dict)}
+    out = []
+    for router in plan.get("routers") or []:
+        item = by_host.get(router["host"])
+        routes = None if item is None else wire_results(item, "prefixes", f"bgp_verify on {router['host']}", notes)
+        out.append(dict(router, routes=routes, peers=item.get("peers") if routes is not None else None))
+    return out

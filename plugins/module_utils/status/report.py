@@ -31,15 +31,41 @@ def _route_of(routes: dict, ip: str) -> dict | None:
     return routes.get(ip) or routes.get(f"{ip}/{128 if ':' in ip else 32}")
 
 
+def _router_view(bgp: dict, router: dict, address: str) -> dict:
+    """A BGP section as one router should see it: the next hops the plan expects there (its own nodes'),
+    and only those nodes' ServiceBGPStatus."""
+    view = dict(bgp, next_hops=router["bgp_prefixes"].get(address, []))
+    if bgp.get("announced_by") is not None and router.get("nodes") is not None:
+        view["announced_by"] = {n: p for n, p in bgp["announced_by"].items() if n in router["nodes"]}
+    return view
+
+
+def combine_routes(address: str, checks: dict[str, dict]) -> dict:
+    """One VIP's ``route_check`` on several routers (router -> check) as one check: FAIL when any router's
+    fails; each router's check under ``routers`` and its text named by the router."""
+    statuses = [check["status"] for check in checks.values()]
+
+    def union(key: str) -> list[str]:
+        return sorted({hop for check in checks.values() for hop in check.get(key) or []})
+
+    return {"address": address, "status": FAIL if FAIL in statuses else OK if all(st == OK for st in statuses) else SKIPPED,
+            "routers": checks, "expected": union("expected"), "missing": union("missing"), "extra": union("extra"),
+            "next_hops": None if all(check["next_hops"] is None for check in checks.values()) else union("next_hops"),
+            "differences": [dict(d, router=host) for host, check in checks.items() for d in check["differences"]],
+            "peers": {}, "meaning": None, "text": "; ".join(f"{host}: {check['text']}" for host, check in checks.items())}
+
+
 def merge_checks(services: list[dict], leaders: dict | None, routes: dict | None, datapath: list | None = None,
-                 peers: dict | None = None, nodes: Nodes | None = None) -> list[dict]:
+                 peers: dict | None = None, nodes: Nodes | None = None, routers: list[dict] | None = None) -> list[dict]:
     """Adds ``wire`` to each Service report: ``leader`` (VIP -> ``wire.arp_check``) from
     leader_verify's ``addresses`` result, ``routes`` (VIP -> ``wire.route_check``) from
     bgp_verify's ``prefixes`` result (keyed ``VIP/32`` or ``VIP/128``) and its ``peers``;
     ``None`` when that check did not run; ``datapath`` (``VIP:port`` results) from lb_probe's
     ``targets`` result, whose ``problems`` count as the Service's. ``nodes`` names MACs and
-    next hops. ``ok`` tells whether everything checked agrees and no error finding is left;
-    ``problems`` says what does not, in words."""
+    next hops. ``routers`` (several routers): each with ``host``, ``nodes`` and ``bgp_prefixes`` (its
+    ``lb_verify_plan`` entry) and ``routes``/``peers`` (its bgp_verify result, ``routes`` None when not run);
+    then each VIP's ``routes`` check combines the routers' (``combine_routes``). ``ok`` tells whether
+    everything checked agrees and no error finding is left; ``problems`` says what does not, in words."""
     nodes = nodes or Nodes()
     probes = {f"{r['address']}:{r['port']}": r for r in datapath or []}
     merged = []
@@ -49,7 +75,12 @@ def merge_checks(services: list[dict], leaders: dict | None, routes: dict | None
         layer2, bgp = service.get("layer2"), service.get("bgp")
         if layer2 and leaders is not None and service["ingress_ips"]:
             wire["leader"] = {ip: arp_check(ip, leaders.get(ip), service, nodes) for ip in service["ingress_ips"]}
-        if bgp and routes is not None and service["ingress_ips"]:
+        ran = [r for r in routers or [] if r.get("routes") is not None]
+        if bgp and ran and service["ingress_ips"]:
+            wire["routes"] = {ip: combine_routes(ip, {r["host"]: route_check(ip, _route_of(r["routes"], ip), _router_view(bgp, r, ip),
+                                                                             r.get("peers"), nodes) for r in ran})
+                              for ip in service["ingress_ips"]}
+        elif bgp and routes is not None and service["ingress_ips"]:
             wire["routes"] = {ip: route_check(ip, _route_of(routes, ip), bgp, peers, nodes) for ip in service["ingress_ips"]}
         for kind in ("leader", "routes"):
             problems += [check["text"] for check in (wire[kind] or {}).values() if check["status"] == FAIL]
@@ -208,8 +239,9 @@ def render_markdown(services: list[dict], title: str = "MetalLB verification", n
             out.append(f"- BGP: advertised by {', '.join(bgp['candidate_nodes']) or 'nobody'}; expected next hops "
                        f"{', '.join(bgp['next_hops']) or 'none'}")
             for check in (s["wire"].get("routes") or {}).values():
-                out.append(f"  - {'**FAIL** ' if check['status'] == FAIL else ''}{check['text']}")
                 shown.add(check["text"])
+                for host, one in (check.get("routers") or {"": check}).items():
+                    out.append(f"  - {'**FAIL** ' if one['status'] == FAIL else ''}{host + ': ' if host else ''}{one['text']}")
             out += _change_lines(bgp, "route withdrawn: no ready pod there (Local)")
         for probe in s["wire"].get("datapath") or []:
             by_node = ", ".join(f"{n} {c}" for n, c in probe["by_node"].items()) or "none"
