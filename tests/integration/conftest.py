@@ -84,7 +84,7 @@ def ansible_playbook():
 @pytest.fixture(scope="module")
 def kube_lab(request):
     """A lab with the Kubernetes control plane (``clusterctl up``) for one test module, torn
-    down after it. The module may set ``KUBE_LAB = {"base": "xyz", "nodes": 3, "metallb": True}``
+    down after it. The module may set ``KUBE_LAB = {"base": "xyz", "nodes": 3, "metallb": True, "routers": 2}``
     (``metallb``: install MetalLB's release manifest and wait for the real processes).
 
     Yields ``{"lab": LabClient, "name": str, "kubeconfig": Path, "api": kubernetes ApiClient}``."""
@@ -95,7 +95,7 @@ def kube_lab(request):
     opts = {"base": "kl", "nodes": 3, "metallb": False, **getattr(request.module, "KUBE_LAB", {})}
     clusterctl = [sys.executable, str(Path(__file__).resolve().parents[2] / "lab" / "clusterctl.py")]
     name = os.environ.get("KUBE_LAB_NAME") or unique_name(opts["base"])  # KUBE_LAB_NAME: one name, for debugging
-    lab = LabClient.fresh(name, nodes=opts["nodes"])
+    lab = LabClient.fresh(name, nodes=opts["nodes"], routers=opts.get("routers"))  # routers: 2+ for the routed layout
     try:
         steps = [["up", "--name", name]] + ([["metallb", "--name", name]] if opts["metallb"] else [])
         for step in steps:
