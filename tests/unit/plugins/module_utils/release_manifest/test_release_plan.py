@@ -71,16 +71,31 @@ def metallb_module() -> Path:
     return Path(json.loads(done.stdout)["Dir"])
 
 
-def release_text(module: Path, source: str, flavour: str) -> str:
-    if source == "manifest":
-        return (module / "config" / "manifests" / f"metallb-{flavour}.yaml").read_text(encoding="utf-8")
+def chart_text(module: Path, values: dict | None) -> str:
+    """helm template of the release's chart with ``values`` (None: none, the chart's defaults)."""
     helm = shutil.which("helm")
     assert helm, "helm is not on PATH: run `bash tools/install-helm.sh` (make setup does)"
-    done = subprocess.run([helm, "template", "metallb", str(module / "charts" / "metallb"), "--namespace", "metallb-system",
-                           "--values", "-"], input=json.dumps(helm_values({}, flavour)),
+    argv = [helm, "template", "metallb", str(module / "charts" / "metallb"), "--namespace", "metallb-system"]
+    done = subprocess.run(argv + (["--values", "-"] if values is not None else []),
+                          input=None if values is None else json.dumps(values),
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def release_text(module: Path, source: str, flavour: str) -> str:
+    if source == "manifest":
+        return (module / "config" / "manifests" / f"metallb-{flavour}.yaml").read_text(encoding="utf-8")
+    return chart_text(module, helm_values({}, flavour))
+
+
+def test_the_frr_k8s_flavour_renders_the_chart_as_its_defaults_do(metallb_module):
+    """metallb_install_flavour frr-k8s (site.yml's default mode) with no other option installs the
+    chart as MetalLB's documentation does: the objects equal those of the chart with no values."""
+    defaults = chart_text(metallb_module, None)
+    assert "kind: DaemonSet\nmetadata:\n  name: metallb-frr-k8s\n" in defaults
+    assert release_text(metallb_module, "chart", "frr-k8s") == defaults
+    assert release_text(metallb_module, "chart", "native") != defaults
 
 
 @parametrize_cases(DATA["releases"])
