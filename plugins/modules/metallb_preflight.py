@@ -33,6 +33,10 @@ description:
     decided by the collection's announcer model, honouring C(--ignore-exclude-lb) on the speakers and O(ignore_exclude_lb).
   - C(pool_not_advertised) (error) - a pool no advertisement of its mode (C(protocol) in O(pools)) takes, or none at all;
     C(bgp_pool_no_peer) (error) - a pool advertised in BGP mode whose advertisements pair with no BGPPeer.
+  - C(memberlist_blocked) - a node cannot reach another node's memberlist port (7946 unless the speakers say otherwise)
+    over TCP or UDP, from O(memberlist_probes) (error when a layer 2 advertisement or pool exists, since both speakers then
+    answer ARP for the same VIPs; warning otherwise); C(memberlist_not_answering) (warning) - a speaker runs on a node
+    but its port refuses, or answers with something that is not memberlist's ack for the cluster's key.
   - MetalLB's objects are judged as they will be after the collection applies O(objects) (same kind and name replace the
     cluster's), so it runs before MetalLB is installed or configured.
   - An error finding is fatal with O(fail_on=[error]) unless its C(id) is in O(accept).
@@ -72,6 +76,15 @@ options:
       - Finding ids the user accepts, reported with C(accepted=true) and never fatal. Unknown ids are refused before anything is read.
     type: list
     elements: str
+    default: []
+  memberlist_probes:
+    description:
+      - The results of M(baremetal.metallb.memberlist_probe) on the nodes (each with C(source) and C(results)). Given,
+        the answers are judged (the UDP answers decrypted with the memberlist key, read again from the Secret the speakers
+        mount, so this module needs C(get) on it) and the C(memberlist_*) findings added.
+      - Omitted or empty, memberlist reachability is not checked.
+    type: list
+    elements: dict
     default: []
   fail_on:
     description:
@@ -135,6 +148,17 @@ markdown:
   description: The findings as a Markdown section (C(## Preflight)), as C(verify.yml) adds it to its report.
   returned: always
   type: str
+memberlist:
+  description: Per probed node pair C(source), C(target), C(address), C(port) and the verdicts C(tcp) and C(udp) (C(open),
+    C(blocked), C(not_listening), C(foreign), C(unknown)) with C(udp_why); empty when not probed.
+  returned: always
+  type: list
+  elements: dict
+memberlist_summary:
+  description: One line - how many probed node pairs were open on TCP and UDP (or that none was probed).
+  returned: always
+  type: str
+  sample: "memberlist: 2 of 2 node pair(s) open on TCP and UDP"
 errors:
   description: The ids of the error findings that are not accepted.
   returned: always
@@ -142,6 +166,7 @@ errors:
   elements: str
 """
 
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, DynamicApi
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.module import K8sModule
 from ansible_collections.baremetal.metallb.plugins.module_utils.preflight.checks import (
@@ -151,7 +176,9 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.preflight.checks
     summary_line,
     unreadable,
 )
-from ansible_collections.baremetal.metallb.plugins.module_utils.preflight.read import read_cluster
+from ansible_collections.baremetal.metallb.plugins.module_utils.preflight.memberlist import derive_key, evaluate, speaker_settings
+from ansible_collections.baremetal.metallb.plugins.module_utils.preflight.memberlist import summary as memberlist_summary
+from ansible_collections.baremetal.metallb.plugins.module_utils.preflight.read import memberlist_secret, read_cluster
 
 
 def argument_spec() -> dict:
@@ -162,6 +189,7 @@ def argument_spec() -> dict:
         ignore_exclude_lb=dict(type="bool", default=False),
         metallb_namespace=dict(type="str", default="metallb-system"),
         accept=dict(type="list", elements="str", default=[]),
+        memberlist_probes=dict(type="list", elements="dict", default=[]),
         fail_on=dict(type="list", elements="str", choices=["error", "warning"], default=[]),
     )
 
@@ -172,8 +200,14 @@ def main() -> None:
     problems = check_input(params["router_addresses"], params["accept"])
     if problems:
         module.fail_json(msg="metallb_preflight: invalid input; nothing was read: " + "; ".join(problems), errors=problems)
+    pairs = []
     try:
-        objects = read_cluster(module.client(), params["metallb_namespace"])
+        client = module.client()
+        objects = read_cluster(client, params["metallb_namespace"])
+        if params["memberlist_probes"]:
+            settings = speaker_settings([ds for ds in objects["daemonsets"] if ds.get("metadata", {}).get("namespace") == params["metallb_namespace"]])
+            secret = memberlist_secret(BatchRead(DynamicApi(client)), params["metallb_namespace"], settings)
+            pairs = evaluate(params["memberlist_probes"], derive_key(secret))
     except K8sError as exc:
         findings = [unreadable(str(exc), params["accept"])]
         module.warn(summary_line(findings[0]))
@@ -181,12 +215,15 @@ def main() -> None:
         desired = {"pools": params["pools"], "router_addresses": params["router_addresses"]}
         if params["objects"] is not None:
             desired["objects"] = params["objects"]
-        findings = Preflight(objects, desired, ignore_exclude_lb=params["ignore_exclude_lb"], accept=params["accept"]).run()
+        findings = Preflight(objects, desired, ignore_exclude_lb=params["ignore_exclude_lb"], accept=params["accept"],
+                             memberlist_pairs=pairs).run()
     result = {
         "changed": False,
         "findings": findings,
         "summary": [summary_line(f) for f in findings],
         "markdown": markdown_section(findings),
+        "memberlist": pairs,
+        "memberlist_summary": memberlist_summary(pairs),
         "errors": [f["id"] for f in findings if f["severity"] == "error" and not f["accepted"]],
     }
     fatal = [f for f in findings if f["severity"] in params["fail_on"] and not f["accepted"]]

@@ -35,6 +35,7 @@ import json
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.announcers.model import AD_KIND, MODES, announce
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.addresses import parse_address, parse_pool_entry
+from ansible_collections.baremetal.metallb.plugins.module_utils.preflight import memberlist
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster import EXCLUDE_LABEL, cluster_from_objects, dig
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.selectors import describe_selectors
 
@@ -52,6 +53,8 @@ FINDINGS = {
     "excluded_node_selected": f"a node selected to announce carries {EXCLUDE_LABEL}",
     "pool_not_advertised": "a pool no advertisement of its mode takes (addresses handed out, never announced)",
     "bgp_pool_no_peer": "a BGP pool whose advertisements pair with no BGPPeer",
+    "memberlist_blocked": "speakers cannot reach each other's memberlist port (TCP or UDP): layer 2 split brain",
+    "memberlist_not_answering": "a speaker's memberlist port does not answer as memberlist",
     "cluster_unreadable": "the cluster could not be read, so nothing was checked",
 }
 SEVERITIES = ("error", "warning", "info")
@@ -119,10 +122,14 @@ def _overlaps(runs: list, network) -> bool:
 
 
 class Preflight:
-    """``Preflight(objects, desired, ignore_exclude_lb=False).run()`` -> findings (dicts), errors first."""
+    """``Preflight(objects, desired, ignore_exclude_lb=False).run()`` -> findings (dicts), errors first.
 
-    def __init__(self, objects: dict, desired: dict | None = None, ignore_exclude_lb: bool = False, accept=()):
+    ``memberlist_pairs``: ``memberlist.evaluate()`` of the nodes' probes (None: not probed)."""
+
+    def __init__(self, objects: dict, desired: dict | None = None, ignore_exclude_lb: bool = False, accept=(),
+                 memberlist_pairs: list | None = None):
         self.objects = objects or {}
+        self.memberlist_pairs = memberlist_pairs
         self.desired = desired or {}
         self.ignore_exclude_lb = ignore_exclude_lb
         self.accept = set(accept or ())
@@ -139,6 +146,7 @@ class Preflight:
         self._calico()
         self._excluded_nodes()
         self._pools()
+        self._memberlist()
         order = {severity: index for index, severity in enumerate(SEVERITIES)}
         return [f.as_dict() for f in sorted(self.findings, key=lambda f: (order[f.severity], f.id, f.objects))]
 
@@ -429,6 +437,15 @@ class Preflight:
                              f"Pool {pool_name} is advertised in BGP mode (BGPAdvertisement {names}) but {why}: no session carries its routes.",
                              "Add a BGPPeer for the upstream router (metallb_config_bgp_peers), or fix the advertisements' peers lists.",
                              [f"IPAddressPool/{pool_name}"])
+
+    # ------------------------------------------------------------ memberlist between the nodes
+    def _memberlist(self) -> None:
+        if not self.memberlist_pairs:
+            return
+        layer2 = bool(self.metallb["l2_advertisements"]) or any(
+            isinstance(p, dict) and p.get("protocol") == "layer2" for p in self.desired.get("pools") or [])
+        for finding in memberlist.findings(self.memberlist_pairs, layer2):
+            self.add(*finding)
 
 
 def _range_networks(start, stop) -> list:

@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import base64
+
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, DynamicApi, Read
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.snapshot import METALLB_KINDS
+from ansible_collections.baremetal.metallb.plugins.module_utils.preflight.memberlist import SECRET_FILE, speaker_settings
 
 # key -> (api versions, newest first; kind)
 FOREIGN_KINDS = {
@@ -50,3 +53,24 @@ def read_cluster(client, metallb_namespace: str, api=None) -> dict:
         found, got = reader.read(Read(key=key, kind=kind, api_version=api_version, namespace=metallb_namespace))
         objects[key] = got if found else None
     return objects
+
+
+def read_memberlist(client, metallb_namespace: str, api=None) -> dict:
+    """What ``memberlist.plan()`` takes: the Nodes, MetalLB's DaemonSets and speaker pods, and the memberlist key's
+    source (the ``secretkey`` of the Secret the speakers mount, bytes; never returned by a module)."""
+    reader = BatchRead(api or DynamicApi(client))
+    objects = {
+        "nodes": reader.read(Read(key="nodes", kind="Node"))[1],
+        "daemonsets": reader.read(Read(key="daemonsets", kind="DaemonSet", api_version="apps/v1", namespace=metallb_namespace))[1],
+        "speaker_pods": reader.read(Read(key="speaker_pods", kind="Pod", namespace=metallb_namespace))[1],
+    }
+    objects["secret"] = memberlist_secret(reader, metallb_namespace, speaker_settings(objects["daemonsets"]))
+    return objects
+
+
+def memberlist_secret(reader, metallb_namespace: str, settings: dict) -> bytes | None:
+    if not settings.get("secret"):
+        return None
+    found = reader.read(Read(key="memberlist_secret", kind="Secret", namespace=metallb_namespace, name=settings["secret"]))[1]
+    data = (found[0].get("data") or {}) if found else {}
+    return base64.b64decode(data[SECRET_FILE]) if data.get(SECRET_FILE) else None
