@@ -331,6 +331,18 @@ def end_frr_daemons(run_dir: Path, netns: Path, grace: float = 3.0) -> list[str]
     return sorted(pids)
 
 
+def kill_frr_daemon(pod_dir: Path, netns: Path, name: str) -> int:
+    """SIGKILL one FRR daemon of a pod (a crash: it sends its peers nothing, the kernel closes its
+    sessions' TCP connections); watchfrr starts it again. ``pod_dir``: the pod's state dir (its
+    emptyDir volumes under ``empty/``, one of them FRR's /var/run/frr with the pid files). The pid."""
+    found = {}
+    for run_dir in sorted((pod_dir / "empty").glob("*")):
+        found.update(frr_daemon_pids(run_dir, netns))
+    if name not in found:
+        raise LookupError(f"no {name} of the pod in {pod_dir} runs in {netns} (running: {sorted(found) or 'none'})")
+    os.kill(found[name], signal.SIGKILL)
+    return found[name]
+
 
 
 
