@@ -42,18 +42,23 @@ def normalize_prefix(text: str, what: str) -> tuple[str, int]:
     return str(network), network.version
 
 
-def peer_state(address: str, neighbors: dict) -> dict:
-    """The state of one peer from ``show bgp neighbors json``."""
+def neighbor_info(address: str, neighbors: dict) -> dict | None:
+    """The entry of ``address`` in ``show bgp neighbors json``, or None."""
     info = neighbors.get(address)
     if info is None:
         # FRR prints IPv6 keys in its own spelling; match on the parsed address.
         for key, value in neighbors.items():
             try:
                 if ipaddress.ip_address(key) == ipaddress.ip_address(address):
-                    info = value
-                    break
+                    return value
             except ValueError:
                 continue
+    return info
+
+
+def peer_state(address: str, neighbors: dict) -> dict:
+    """The state of one peer from ``show bgp neighbors json``."""
+    info = neighbor_info(address, neighbors)
     if info is None:
         return {"configured": False, "state": "NotConfigured", "established": False}
     state = info.get("bgpState", "Unknown")

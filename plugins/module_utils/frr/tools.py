@@ -94,6 +94,12 @@ class FrrTools:
             raise FrrError(f"frr-reload.py --reload failed (rc={rc}):\n{_tail(log)}")
         return log
 
+    def clear_bgp(self, address: str) -> None:
+        """``clear bgp ADDRESS``: a hard reset of that session (a new connection, a new OPEN)."""
+        rc, out, err = self._run([self.vtysh, "-c", f"clear bgp {address}"])
+        if rc != 0 or (out or "").lstrip().startswith("%"):
+            raise FrrError(f"vtysh -c 'clear bgp {address}' failed (rc={rc}): {self._clean(err or out)}")
+
     def show_json_many(self, commands: list[str], batch: int = 100) -> list[t.Any]:
         """``show_json`` of each command, in order, ``batch`` commands to one vtysh process.
 
