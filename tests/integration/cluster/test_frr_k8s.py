@@ -10,7 +10,10 @@ with frr-reload.py, frr-status, frr-metrics) and its status cleaner (the FRRConf
 webhook). The speakers write FRRConfiguration objects; frr-k8s turns them into BGP sessions
 with the lab router, configured by the collection's bgp_router role. Everything is asserted on
 the router's FRR (vtysh): sessions Established from every node, the VIP over all of them
-(ECMP), withdrawn when the BGPAdvertisement goes. Times are printed (pytest -s).
+(ECMP), withdrawn when the BGPAdvertisement goes. Last, the manifests' install goes and
+site.yml installs MetalLB's Helm chart with its defaults (frr-k8s as its subchart) on the same
+cluster: ready, sessions Established, verify.yml passes, a second run changes nothing. Times are
+printed (pytest -s).
 """
 from __future__ import annotations
 
@@ -234,3 +237,83 @@ def test_frr_mode_same_sessions_and_ecmp(frr_k8s):
     assert "UNSUPPORTED" not in text and all(f"  {n}: mode frr; " in text for n in NODE_ADDR), text
     co.delete_namespaced_custom_object(GRP, "v1beta1", MLNS, "bgpadvertisements", "frrk8s")
     wait(f"{vip} withdrawn (FRR mode)", lambda: router_route(lab, vip) == [] or None, 30, 0.1)
+
+
+# ------------------------------------------------------------------ the Helm chart with its defaults
+HELM = REPO / ".venv" / "bin" / "helm"
+LAB_METALLB_INVENTORY = REPO / "inventories" / "lab" / "metallb.yml"
+
+
+def site(lab, report: Path, *args: str):
+    """site.yml as `make demo` runs it (the lab's inventory and inventories/lab/metallb.yml), with
+    MetalLB from its Helm chart: the chart of the Go module the lab built MetalLB from, with the
+    chart's defaults (frr-k8s as the subchart; metallb_bgp_mode frr-k8s is what the role then
+    passes: frrk8s.enabled true, speaker.frr.enabled false, as in the chart's values.yaml)."""
+    from metallb_lab.client import run_playbook  # noqa: PLC0415 (lab/ on sys.path: conftest.py)
+    assert HELM.exists(), f"{HELM} is missing: run `bash tools/install-helm.sh` (builds helm from the Go module proxy)"
+    return run_playbook("playbooks/site.yml", lab.inventory, {
+        "metallb_bgp_mode": "frr-k8s", "metallb_install_method": "helm",
+        "metallb_install_chart_ref": "{{ lab_metallb_chart }}", "metallb_install_chart_repo_url": "",
+        "metallb_install_helm_binary": str(HELM), "lb_verify_report_path": str(report)},
+        args=("-i", str(LAB_METALLB_INVENTORY), *args))
+
+
+def chart_pods_up(name: str) -> list[dict] | None:
+    """The chart's pods (named after the release: metallb-controller, metallb-speaker-*,
+    metallb-frr-k8s-*, metallb-frr-k8s-statuscleaner-*) all running with every container up."""
+    pods = all_up(name)
+    return pods if pods and all(p["pod"].startswith("metallb-") for p in pods) else None
+
+
+def test_helm_chart_defaults_site_and_verify(frr_k8s, tmp_path):
+    """MetalLB's Helm chart with its defaults (frr-k8s, the way MetalLB's docs install 0.16), through
+    the collection's site.yml: the manifests' install goes first (helm adopts no object it did not
+    create), then site.yml configures the router, installs the chart (the role's wait covers
+    frr-k8s's daemon pods, its status cleaner and its webhook), configures MetalLB, labels the edge
+    nodes, applies the workloads and runs verify.yml. The supervisor runs the chart's pods (names,
+    labels and arguments of the chart's own), every speaker in frr-k8s mode; the router's sessions
+    with every node are Established; a second site.yml run changes nothing."""
+    lab, name, core, apps = frr_k8s["lab"], frr_k8s["name"], frr_k8s["core"], frr_k8s["apps"]
+    t = time.monotonic()
+    sh([*CLUSTERCTL, "kubectl", "--name", name, "--", "delete", "--ignore-not-found", "-n", "default",
+        "service/frrk8s-echo", "deployment/frrk8s-echo"])
+    sh([*CLUSTERCTL, "kubectl", "--name", name, "--", "delete", "--ignore-not-found", "--wait=true",
+        "-f", str(manifest().with_name("metallb-frr.yaml")), "-f", str(manifest())], timeout=300)
+    wait("every MetalLB and frr-k8s pod gone from the supervisor", lambda: not supervisor(name).get("pods"), 120)
+    t_gone = time.monotonic() - t
+    report = tmp_path / "metallb-verify.md"
+    t = time.monotonic()
+    run = site(lab, report)
+    t_site = time.monotonic() - t
+    assert run.changed > 0
+    # installed from the chart, frr-k8s as its subchart, everything the role waited for ready
+    ds = apps.read_namespaced_daemon_set("metallb-frr-k8s", MLNS)
+    assert ds.metadata.labels["app.kubernetes.io/managed-by"] == "Helm"
+    assert ds.status.desired_number_scheduled == len(NODE_ADDR) and ds.status.number_ready == len(NODE_ADDR), ds.status
+    assert apps.read_namespaced_deployment("metallb-frr-k8s-statuscleaner", MLNS).status.available_replicas == 1
+    assert apps.read_namespaced_deployment("metallb-controller", MLNS).status.available_replicas == 1
+    spk = apps.read_namespaced_daemon_set("metallb-speaker", MLNS).spec.template.spec.containers
+    assert [c.name for c in spk] == ["speaker"]
+    assert {e.name: e.value for e in spk[0].env}["METALLB_BGP_TYPE"] == "frr-k8s"
+    # the lab runs what the chart rendered, nothing unsupported; the speakers peer through frr-k8s
+    pods = wait("the chart's pods running with every container up", lambda: chart_pods_up(name), 60)
+    assert {p["mode"] for p in pods if p["component"] == "speaker"} == {"frr-k8s"}
+    for p in (p for p in pods if p["component"] == "frr-k8s"):
+        assert {c["name"]: c["kind"] for c in p["containers"]} == {
+            "controller": "frr-k8s", "frr": "frr-daemons", "reloader": "frr-tool",
+            "frr-metrics": "frr-tool", "frr-status": "frr-tool"}, p
+    text = sh([*CLUSTERCTL, "status", "--name", name]).stdout
+    assert "UNSUPPORTED" not in text and all(f"  {n}: mode frr-k8s; " in text for n in NODE_ADDR), text
+    assert all_established(lab) == {a: "Established" for a in NODE_ADDR.values()}
+    # verify.yml (site.yml's last stage) found every Service as expected: BGP over the edge nodes
+    text = report.read_text()
+    assert "4 of 4 Service(s) as expected." in text, text
+    edges = f"via {NODE_ADDR['node1']} (node1), {NODE_ADDR['node3']} (node3) (ok)"
+    assert len([ln for ln in text.splitlines() if "router: BGP route for 203.0.113." in ln and edges in ln]) == 2, text
+    # idempotent (verify.yml, read-only, is left out of the second run: it only repeats the wire checks)
+    t = time.monotonic()
+    again = site(lab, tmp_path / "metallb-verify-again.md", "--skip-tags", "verify")
+    t_again = time.monotonic() - t
+    assert again.changed == 0, again
+    print(f"\n[time] manifests removed {t_gone:.1f} s; site.yml with the Helm chart's defaults (router, install, "
+          f"config, workloads, verify) {t_site:.1f} s; again without verify, changed=0, {t_again:.1f} s")
