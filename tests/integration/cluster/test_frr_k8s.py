@@ -8,7 +8,8 @@ One lab and cluster for the module (conftest ``kube_lab``). The supervisor runs 
 controller, Debian's FRR daemons per node, the reloader script applying the rendered config
 with frr-reload.py, frr-status, frr-metrics) and its status cleaner (the FRRConfiguration
 webhook). The speakers write FRRConfiguration objects; frr-k8s turns them into BGP sessions
-with the lab router, configured by the collection's bgp_router role. Everything is asserted on
+with the lab router, configured by the collection's bgp_router role (IPv6 too: a BGPPeer to the
+router's IPv6 address, an IPv6 and a dual-stack Service, verify.yml in both families). Everything is asserted on
 the router's FRR (vtysh): sessions Established from every node, the VIP over all of them
 (ECMP), withdrawn when the BGPAdvertisement goes. Last, the manifests' install goes and
 site.yml installs MetalLB's Helm chart with its defaults (frr-k8s as its subchart) on the same
@@ -197,6 +198,142 @@ def test_advertisement_removed_route_withdrawn(frr_k8s):
     assert lab.kernel_nexthops("router", vip) == []
     # the sessions stay up: only the announcement went
     assert set(router_sessions(lab).values()) == {"Established"}
+
+
+ROUTER6 = "2001:db8:100::1"  # the lab router's IPv6 address on the segment (lab_router_address6)
+NODE_ADDR6 = {f"node{k}": f"2001:db8:100::{10 + k}" for k in range(1, 4)}
+NS6 = "v6bgp"
+POOL6 = ["203.0.113.60-203.0.113.69", "2001:db8:203::60-2001:db8:203::69"]  # inside lab_vip_range(6)
+ECHO = str(REPO / "lab" / "cluster" / "echo.py")
+DATAPATH = {"lab.baremetal.metallb/datapath": "echo"}
+
+
+def router_route6(lab, vip: str) -> list[str]:
+    """Next hops of an IPv6 VIP's BGP route in the router's zebra (selected, in the FIB), as installed."""
+    routes = lab.vtysh_json("router", f"show ipv6 route {vip}/128").get(f"{vip}/128") or []
+    return sorted(nh["ip"] for r in routes if r.get("protocol") == "bgp" and r.get("selected")
+                  for nh in r.get("nexthops", []) if nh.get("fib") and nh.get("ip"))
+
+
+def sessions6(lab) -> dict[str, str] | None:
+    """The router's IPv6 sessions with the nodes when every node's is Established, else None (to wait on)."""
+    peers = lab.vtysh_json("router", "show bgp ipv6 unicast summary").get("peers") or {}
+    got = {a: p.get("state") for a, p in peers.items() if a in NODE_ADDR6.values()}
+    return got if sorted(got) == sorted(NODE_ADDR6.values()) and set(got.values()) == {"Established"} else None
+
+
+def echo_deployment(name: str, replicas: int, nodes: list[str] | None = None) -> dict:
+    labels = {"app": name, **DATAPATH}
+    spec: dict = {"containers": [{"name": "echo", "image": "registry.invalid/echo:lab"}]}
+    if nodes:  # one pod on each of these nodes, none elsewhere
+        spec["affinity"] = {
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": nodes}]}]}},
+            "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": {"app": name}}, "topologyKey": "kubernetes.io/hostname"}]}}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels}, "spec": spec}}}
+
+
+def echo_pods_running(name: str) -> int:
+    """How many pods the lab's data path has wired to an echo backend (clusterctl datapath --status)."""
+    pods = json.loads(sh([*CLUSTERCTL, "datapath", "--name", name, "--status"]).stdout or "{}").get("pods") or []
+    return sum(1 for p in pods if p.get("state") == "running")
+
+
+def lb_service(name: str, families: list[str], policy: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "annotations": {"metallb.io/address-pool": NS6}},
+            "spec": {"type": "LoadBalancer", "selector": {"app": name}, "externalTrafficPolicy": policy,
+                     "ipFamilyPolicy": "RequireDualStack" if len(families) > 1 else "SingleStack",
+                     "ipFamilies": families, "ports": [{"port": 80, "targetPort": 8080}]}}
+
+
+def test_ipv6_sessions_global_next_hops_local_and_dual_stack_verified(frr_k8s, kube_lab, tmp_path):
+    """Issue 18's BGP half in frr-k8s mode: a BGPPeer to the router's IPv6 address gives an IPv6
+    session from every node; an IPv6 Cluster VIP is routed over all of them with the nodes' global
+    addresses as next hops (bgp_router's prefer-global; FRR would install the link-local ones); a
+    dual-stack Local Service is routed in both families via the nodes with a pod only; verify.yml
+    checks both families and the data path; the client reaches the pods over IPv6."""
+    lab, name, co, core, apps = frr_k8s["lab"], frr_k8s["name"], frr_k8s["co"], frr_k8s["core"], frr_k8s["apps"]
+    t = time.monotonic()
+    sh([*CLUSTERCTL, "datapath", "--name", name], timeout=300)
+    core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS6}})
+    created = [("ipaddresspools", "v1beta1", {"kind": "IPAddressPool", "metadata": {"name": NS6},
+                                              "spec": {"addresses": POOL6}}),
+               ("bgppeers", "v1beta2", {"kind": "BGPPeer", "metadata": {"name": "router6"},
+                                        "spec": {"myASN": NODE_ASN, "peerASN": ROUTER_ASN, "peerAddress": ROUTER6,
+                                                 "holdTime": "9s", "keepaliveTime": "3s", "connectTime": "2s"}}),
+               ("bgpadvertisements", "v1beta1", {"kind": "BGPAdvertisement", "metadata": {"name": NS6},
+                                                 "spec": {"ipAddressPools": [NS6]}})]
+    try:
+        for plural, version, obj in created:
+            create_retrying(lambda plural=plural, version=version, obj=obj: co.create_namespaced_custom_object(
+                GRP, version, MLNS, plural, {"apiVersion": f"{GRP}/{version}", **obj}))
+        apps.create_namespaced_deployment(NS6, echo_deployment("v6-cluster", 3))
+        apps.create_namespaced_deployment(NS6, echo_deployment("dual-local", 2, ["node1", "node3"]))
+        core.create_namespaced_service(NS6, lb_service("v6-cluster", ["IPv6"], "Cluster"))
+        core.create_namespaced_service(NS6, lb_service("dual-local", ["IPv4", "IPv6"], "Local"))
+
+        def ingress(svc: str, n: int):
+            ips = [i.ip for i in core.read_namespaced_service(svc, NS6).status.load_balancer.ingress or []]
+            return ips if len(ips) == n else None
+        vip6 = wait("the IPv6 VIP", lambda: ingress("v6-cluster", 1), 30)[0]
+        dual4, dual6 = sorted(wait("both VIPs of the dual-stack Service", lambda: ingress("dual-local", 2), 30),
+                              key=lambda ip: ":" in ip)
+        est = wait("every node's IPv6 session Established on the router", lambda: sessions6(lab), 90, 0.1)
+        t_est = time.monotonic() - t
+        every6, edge4, edge6 = (sorted(NODE_ADDR6.values()), sorted(NODE_ADDR[n] for n in ("node1", "node3")),
+                                sorted(NODE_ADDR6[n] for n in ("node1", "node3")))
+        wait(f"{vip6} over every node's global address", lambda: router_route6(lab, vip6) == every6 or None, 60, 0.1)
+        t_route = time.monotonic() - t
+        wait(f"{dual6} via node1 and node3 only (Local)", lambda: router_route6(lab, dual6) == edge6 or None, 60, 0.1)
+        wait(f"{dual4} via node1 and node3 only (Local)", lambda: router_route(lab, dual4) == edge4 or None, 60, 0.1)
+        print(f"\n[time] IPv6 BGPPeer etc. created -> {len(est)} IPv6 sessions Established {t_est:.1f} s, {vip6} ECMP "
+              f"over {len(every6)} global next hops {t_route:.1f} s")
+        # the kernel FIB: global next hops (the nodes sent their link-local address too, FRR's default would take it)
+        assert lab.kernel_nexthops("router", vip6) == every6
+        assert lab.kernel_nexthops("router", dual6) == edge6 and lab.kernel_nexthops("router", dual4) == edge4
+        paths = lab.vtysh_json("router", f"show bgp ipv6 unicast {vip6}/128").get("paths") or []
+        scopes = sorted({h.get("scope") for p in paths for h in p.get("nexthops", [])})
+        assert len(paths) == 3 and scopes == ["global", "link-local"], paths
+        print(f"[bgp] {vip6}: {len(paths)} paths, each with next hops of scope {scopes}; installed: {every6}")
+
+        # the client over IPv6: Local keeps its address and reaches only node1's and node3's pods
+        wait("5 echo pods wired", lambda: echo_pods_running(name) >= 5 or None, 90, 0.5)
+        local = json.loads(lab.exec("client", "python3", ECHO, "get", dual6, "80", "--count", "20").stdout)
+        assert all("error" not in a for a in local), local
+        assert {a["source"] for a in local} == {"2001:db8:100::100"} and {a["node"] for a in local} <= {"node1", "node3"}
+        cluster = json.loads(lab.exec("client", "python3", ECHO, "get", vip6, "80", "--count", "20").stdout)
+        assert all("error" not in a for a in cluster) and {a["family"] for a in cluster} == {"IPv6"}, cluster
+        print(f"[ipv6 data path] {dual6} (Local): 20/20 from {sorted({a['node'] for a in local})}, source kept; "
+              f"{vip6} (Cluster): by node {sorted({a['node'] for a in cluster})}")
+
+        # verify.yml: both families of the dual-stack Service, the IPv6 one, the data path
+        report = tmp_path / "v6bgp.md"
+        t = time.monotonic()
+        run = lab.playbook("playbooks/verify.yml", {
+            "metallb_kubeconfig": str(kube_lab["kubeconfig"]), "lb_verify_report_path": str(report),
+            # these Services are not lb_workload's (no managed-by label): every one of this namespace
+            "lb_verify_namespaces": [NS6], "lb_verify_label_selector": "", "lb_verify_datapath": True})
+        took = time.monotonic() - t
+        text = report.read_text()
+        assert run.changed == 0 and "2 of 2 Service(s) as expected." in text, text
+        assert (f"- Per family (dual-stack): IPv4 ({dual4}): routes ok, data path ok, client address preserved; "
+                f"IPv6 ({dual6}): routes ok, data path ok, client address preserved") in text, text
+        assert f"- Per family: IPv6 ({vip6}): routes ok, data path ok, client address not preserved (SNAT)" in text, text
+        hops = ", ".join(f"{a} ({n})" for n, a in sorted(NODE_ADDR6.items()))
+        assert f"BGP route for {vip6}: via {hops} (ok)" in text, text
+        assert f"BGP route for {dual6}: via {NODE_ADDR6['node1']} (node1), {NODE_ADDR6['node3']} (node3) (ok)" in text
+        assert f"BGP route for {dual4}: via {NODE_ADDR['node1']} (node1), {NODE_ADDR['node3']} (node3) (ok)" in text
+        print(f"[time] verify.yml (2 Services, 3 VIPs, both families, data path): {took:.1f} s")
+    finally:
+        core.delete_namespace(NS6)
+        for plural, version, obj in reversed(created):
+            try:
+                co.delete_namespaced_custom_object(GRP, version, MLNS, plural, obj["metadata"]["name"])
+            except ApiException:
+                pass
 
 
 def test_frr_mode_same_sessions_and_ecmp(frr_k8s):
