@@ -75,7 +75,7 @@ _value:
       type: list
       elements: dict
     node_labels:
-      description: Node name to C({label: rack name}).
+      description: "Node name to C({label: rack name})."
       type: dict
     router_nodes:
       description: Router name to the nodes that peer with it.

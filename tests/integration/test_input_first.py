@@ -62,12 +62,15 @@ def unreachable(tmp_path_factory):
     closed_ssh = {"ansible_connection": "ssh", "ansible_ssh_common_args": "-o ProxyCommand=false"}
     inventory = base / "hosts.yml"
     inventory.write_text(yaml.safe_dump({"all": {"children": {
-        "routers": {"hosts": {"router": {**closed_ssh, "ansible_host": "198.51.100.1"}}},
-        "k8s_nodes": {"hosts": {f"node{i}": {**closed_ssh, "ansible_host": f"198.51.100.1{i}"} for i in (1, 2, 3)}},
+        # lab_address: every host of the lab's inventory has it (bgp_router_router_id in inventories/lab)
+        "routers": {"hosts": {"router": {**closed_ssh, "ansible_host": "198.51.100.1", "lab_address": "198.51.100.1"}}},
+        "k8s_nodes": {"hosts": {f"node{i}": {**closed_ssh, "ansible_host": f"198.51.100.1{i}", "lab_address": f"198.51.100.1{i}"}
+                                for i in (1, 2, 3)}},
     }}}))
     manifests = base / "manifests"
     manifests.mkdir()
-    (manifests / "metallb-native.yaml").write_text("# not read: validation only checks that the file exists\n")
+    for mode in ("native", "frr", "frr-k8s"):  # the lab inventory picks the one of metallb_bgp_mode
+        (manifests / f"metallb-{mode}.yaml").write_text("# not read: validation only checks that the file exists\n")
     return {"inventory": inventory, "kubeconfig": str(kubeconfig), "manifests": str(manifests)}
 
 
