@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -336,3 +337,113 @@ def test_converter_agrees_with_configmaptocrs_golden_files():
         assert mine == theirs, source.name
         if any(p.get("password") for p in variables["bgp_peers"]):
             assert built.secrets, source.name
+
+
+# ---------------------------------------------------------------- memberlist between the nodes
+# Last in this module: blocking memberlist splits the speakers' L2 election, and memberlist heals only when a speaker
+# rejoins (MetalLB tries once a minute), so nothing after it may need one leader.
+ML_VIP = "198.51.100.231"
+ML_NS = "memberlist"
+ML_OBJECTS = [
+    ("ipaddresspools", {"kind": "IPAddressPool", "metadata": {"name": "ml-vips"}, "spec": {"addresses": [f"{ML_VIP}/32"], "autoAssign": False}}),
+    ("l2advertisements", {"kind": "L2Advertisement", "metadata": {"name": "ml-l2"}, "spec": {"ipAddressPools": ["ml-vips"]}}),
+]
+# port 7946 blocked both ways at one node (the lab's own namespace, nothing else): what arrives for it, and what its
+# peers' port 7946 answers. Dropping only what arrives is no split: memberlist's TCP fallback ping from that node gets
+# its answer on its own ephemeral port, so that node keeps the other alive and leaves it the VIP (seen on the lab).
+NFT_DROP = """table inet mltest {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    tcp dport 7946 drop
+    udp dport 7946 drop
+    tcp sport 7946 drop
+    udp sport 7946 drop
+  }
+}
+"""
+
+
+def ml_statuses(cluster) -> list[str]:
+    items = k8s.CustomObjectsApi(cluster["api"]).list_namespaced_custom_object("metallb.io", "v1beta1", NS, "servicel2statuses")["items"]
+    return sorted((i.get("status") or {}).get("node") for i in items
+                  if i["metadata"]["labels"].get("metallb.io/service-name") == "ml-web" and (i.get("status") or {}).get("node"))
+
+
+def wait_statuses(cluster, count: int, timeout: float) -> float:
+    started = time.monotonic()
+    while len(ml_statuses(cluster)) != count:
+        assert time.monotonic() - started < timeout, f"{count} L2 leader(s) for ml-web not seen in {timeout} s: {ml_statuses(cluster)}"
+        time.sleep(0.3)
+    return time.monotonic() - started
+
+
+def responders(lab, vip: str) -> set[str]:
+    """The MACs that answer ARP for ``vip`` on the segment, seen from the client (iputils arping, 2 requests)."""
+    out = lab.exec("client", "arping", "-c", "2", "-w", "2", "-I", "eth0", vip, check=False).stdout
+    return set(re.findall(r"reply from \S+ \[([0-9A-Fa-f:]{17})\]", out))
+
+
+def wait_responders(lab, vip: str, count: int, timeout: float) -> float:
+    """Seconds until ``count`` nodes answer ARP for ``vip`` (MetalLB's ServiceL2Status records are no witness in a split:
+    each speaker may drop the other's)."""
+    started = time.monotonic()
+    while len(responders(lab, vip)) < count:
+        assert time.monotonic() - started < timeout, f"{count} ARP responders for {vip} not seen in {timeout} s"
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def ml_service(cluster):
+    """An L2 Service with a ready endpoint (a Service without selector and its EndpointSlice), in a pool of one VIP."""
+    api = cluster["api"]
+    core, custom, discovery = k8s.CoreV1Api(api), k8s.CustomObjectsApi(api), k8s.DiscoveryV1Api(api)
+    lab = cluster["lab"]
+    for plural, obj in ML_OBJECTS:
+        custom.create_namespaced_custom_object("metallb.io", "v1beta1", NS, plural, dict(obj, apiVersion="metallb.io/v1beta1"))
+    core.create_namespace({"metadata": {"name": ML_NS}})
+    core.create_namespaced_service(ML_NS, {
+        "metadata": {"name": "ml-web", "labels": {"app.kubernetes.io/managed-by": "baremetal.metallb"},
+                     "annotations": {"metallb.io/address-pool": "ml-vips"}},
+        "spec": {"type": "LoadBalancer", "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}})
+    node = lab.nodes[0]
+    discovery.create_namespaced_endpoint_slice(ML_NS, {
+        "metadata": {"name": "ml-web-1", "labels": {"kubernetes.io/service-name": "ml-web"}},
+        "addressType": "IPv4", "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+        "endpoints": [{"addresses": [lab.hosts[node].address], "nodeName": node, "conditions": {"ready": True}}]})
+    try:
+        wait_statuses(cluster, 1, 60)
+        yield ml_statuses(cluster)[0]
+    finally:
+        core.delete_namespace(ML_NS)
+        for plural, obj in ML_OBJECTS:
+            custom.delete_namespaced_custom_object("metallb.io", "v1beta1", NS, plural, obj["metadata"]["name"])
+
+
+def test_memberlist_blocked_between_nodes_is_found_and_splits_the_l2_leader(cluster, ml_service, tmp_path):
+    lab = cluster["lab"]
+    inventory = ["-i", str(lab.inventory), "-i", str(DESIRED)]
+    # open: every pair answers memberlist's ping (an ack decrypted with the cluster's key) and accepts TCP
+    clean = run_playbook("playbooks/site.yml", None, args=[*inventory, "--tags", "validate"])
+    pairs = len(lab.nodes) * (len(lab.nodes) - 1)
+    assert f"memberlist: {pairs} of {pairs} node pair(s) open on TCP and UDP" in clean.stdout, clean.stdout
+    assert "memberlist_blocked" not in clean.stdout and clean.changed == 0
+    # blocked at the follower: both speakers declare the other dead and each leads the VIP
+    blocked = next(node for node in lab.nodes if node != ml_service)
+    lab.exec(blocked, "nft", "-f", "-", input=NFT_DROP)
+    try:
+        split = wait_responders(lab, ML_VIP, 2, 90)
+        print(f"memberlist blocked on {blocked}: two nodes answer ARP for {ML_VIP} after {split:.1f} s")
+        report = tmp_path / "report.md"
+        run = run_playbook("playbooks/verify.yml", lab.inventory,
+                           {"metallb_kubeconfig": str(cluster["kubeconfig"]), "lb_verify_report_path": str(report)}, expect_failure=True)
+    finally:
+        lab.exec(blocked, "nft", "delete", "table", "inet", "mltest")
+    text = report.read_text()
+    for said in (" ".join(run.stdout.split()), " ".join(text.split())):  # the output's YAML wraps long lines
+        assert "memberlist_blocked" in said, said
+        for node in (n for n in lab.nodes if n != blocked):  # both directions, both protocols
+            assert f"{node} -> {blocked} ({lab.hosts[blocked].address}:7946) TCP and UDP" in said, said
+            assert f"{blocked} -> {node} ({lab.hosts[node].address}:7946) TCP and UDP" in said, said
+        assert f"ARP for {ML_VIP} (duplicate)" in said, said
+        assert "answered by 2 responders" in said, said
+    assert "- **error** `memberlist_blocked`" in text
