@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, DynamicApi, Read
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, Read
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.dynamic_api import DynamicApi
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.snapshot import METALLB_KINDS
 
 # key -> (api versions, newest first; kind)
