@@ -359,17 +359,31 @@ def metallb_frr_tools_bin_dir() -> Path | None:
     return newest_build(prod.name, prod.version, prod.binaries)
 
 
-def module_cache_dir(module: str, version: str) -> Path | None:
-    """A module's extracted source in the Go module cache, if there (never downloads)."""
+def module_cache_root() -> Path | None:
+    """The Go module cache, if there is one (never downloads)."""
     root = os.environ.get("GOMODCACHE") or str(Path(os.environ.get("GOPATH") or Path.home() / "go") / "pkg" / "mod")
     if not Path(root).is_dir():
         try:
             root = go_env()["GOMODCACHE"]
         except (OSError, subprocess.CalledProcessError, ValueError, KeyError):
             return None
+    return Path(root)
+
+
+def module_cache_dir(module: str, version: str) -> Path | None:
+    """A module's extracted source in the Go module cache, if there (never downloads)."""
+    root = module_cache_root()
+    if root is None:
+        return None
     esc = "".join(f"!{c.lower()}" if c.isupper() else c for c in module)
-    d = Path(root) / f"{esc}@{version}"
+    d = root / f"{esc}@{version}"
     return d if d.is_dir() else None
+
+
+def runtime_dirs() -> list[Path]:
+    """Where the lab's pods find what they run: the lab cache and the Go module cache (resolved)."""
+    dirs = [cache_root(), module_cache_root()]
+    return [d.resolve() for d in dirs if d is not None and d.is_dir()]
 
 
 def kwok_stage_files() -> list[Path]:

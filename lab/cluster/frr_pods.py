@@ -263,17 +263,26 @@ def mount_script(mounts: list[tuple[str, str, bool]], overlay_dir: str, direct: 
     namespace itself (the node's mount namespace differs from the machine's); all overlays come
     before the bind mounts (an overlay hides the mounts below its lower dir). A target inside
     another volume is made in that volume's directory. Under a ``direct`` prefix (a lab host's
-    own /run, a tmpfs of its mount namespace) a missing target is made in place instead."""
+    own /run, a tmpfs of its mount namespace) a missing target is made in place instead.
+    A source that another target would hide (the lab cache under /tmp, which every container
+    gets privately) is bound to a place under ``overlay_dir`` first and bound on from there."""
     lines = [f"W={shlex.quote(overlay_dir)}", f"DIRECT={shlex.quote(' '.join(direct))}", MOUNT_FUNCS.rstrip()]
     binds = []
     done: list[tuple[str, str]] = []
-    for target, src, ro in sorted(mounts, key=lambda m: (m[0].rstrip("/").count("/"), m[0])):
+    ordered = sorted(mounts, key=lambda m: (m[0].rstrip("/").count("/"), m[0]))
+    targets = [m[0].rstrip("/") or "/" for m in ordered]
+    for i, (target, src, ro) in enumerate(ordered):
+        bind_src = src
+        if any(src == t or src.startswith(t.rstrip("/") + "/") for t in targets if t != targets[i]):
+            bind_src = f"{overlay_dir.rstrip('/')}/keep{i}"
+            q, k = shlex.quote(src), shlex.quote(bind_src)
+            lines.append(f"if [ -d {q} ]; then mkdir -p {k}; else touch {k}; fi; mount -n --bind {q} {k}")
         inner = next((d for d in reversed(done) if target.startswith(d[0].rstrip("/") + "/")), None)
         if inner:
             os.makedirs(os.path.join(inner[1], os.path.relpath(target, inner[0])), exist_ok=True)
         else:
             lines.append(f"ensure {shlex.quote(target)}")
-        binds.append(f"mount -n --bind {'-o ro ' if ro else ''}{shlex.quote(src)} {shlex.quote(target)}")
+        binds.append(f"mount -n --bind {'-o ro ' if ro else ''}{shlex.quote(bind_src)} {shlex.quote(target)}")
         done.append((target, src))
     lines += binds
     lines.append('exec "$@"')

@@ -292,6 +292,9 @@ class PodProcess:
         tmp.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp, 0o1777)
         out = [("/tmp", str(tmp), False)]
+        # the binaries and scripts a container runs may sit under /tmp (METALLB_LAB_CACHE,
+        # GOMODCACHE): the private /tmp would hide them, so they are bound into it
+        out += [(str(d), str(d), True) for d in build.runtime_dirs() if str(d).startswith("/tmp/")]
         for mp, v in run.launch.mounts:
             if v not in vols:
                 continue

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.argspec import WORKLOAD_POLICY_ARGSPEC
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.service import WorkloadPolicy
+from ansible_collections.baremetal.metallb.plugins.module_utils.policy.workload_policy import WorkloadPolicy
 from ansible_collections.baremetal.metallb.plugins.plugin_utils.controller_check import ControllerCheckAction
 
 

@@ -140,7 +140,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.graceful_restart import (
     RollingReset, configured_mode, next_marker, not_restarting_warning, plan, warning)
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.state import InputError, normalize_address
-from ansible_collections.baremetal.metallb.plugins.module_utils.frr.tools import FrrError, FrrTools
+from ansible_collections.baremetal.metallb.plugins.module_utils.frr.commands import FrrError, FrrTools
 
 
 def _read_marker(path):

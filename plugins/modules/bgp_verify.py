@@ -171,7 +171,7 @@ elapsed:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.state import InputError
-from ansible_collections.baremetal.metallb.plugins.module_utils.frr.tools import FrrError, FrrTools
+from ansible_collections.baremetal.metallb.plugins.module_utils.frr.commands import FrrError, FrrTools
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.verify import BgpVerifier
 
 

@@ -153,7 +153,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.apply import ConfigApplier, failure_message
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.files import AnsibleFileOps
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.redact import find_secrets
-from ansible_collections.baremetal.metallb.plugins.module_utils.frr.tools import FrrError, FrrTools
+from ansible_collections.baremetal.metallb.plugins.module_utils.frr.commands import FrrError, FrrTools
 
 
 def main():

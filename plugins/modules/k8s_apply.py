@@ -179,7 +179,7 @@ conflicts:
   sample: [{"object": "Deployment web/echo", "field": ".spec.replicas", "message": "conflict with \"kubectl\""}]
 """
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import DynamicApi
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.dynamic_api import DynamicApi
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.module import K8sModule
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.server_side_apply import (
     APPLY_ARG_SPEC,

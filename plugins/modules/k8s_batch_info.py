@@ -137,7 +137,8 @@ api_found:
   sample: {"nodes": true, "pools": false}
 """
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import READ_ARG_SPEC, BatchRead, DynamicApi, check_reads
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import READ_ARG_SPEC, BatchRead, check_reads
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.dynamic_api import DynamicApi
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.module import K8sModule
 
 

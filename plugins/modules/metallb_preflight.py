@@ -166,7 +166,8 @@ errors:
   elements: str
 """
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, DynamicApi
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.dynamic_api import DynamicApi
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.module import K8sModule
 from ansible_collections.baremetal.metallb.plugins.module_utils.preflight.checks import (

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import time
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.arping import netinfo, prober, tools
+from ansible_collections.baremetal.metallb.plugins.module_utils.arping import installed, netinfo, prober
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping.parsers import (
     FLAVORS,
     NDISC6,
@@ -328,12 +328,12 @@ class LeaderVerify:
     def _arping(self, wanted: str | None) -> tuple[str, str, str]:
         """(path, flavor, version) of the arping to use; ``wanted``: a flavor or None for either."""
         given = self.params.get("arping_path")
-        path = tools.find_arping(given) if given else (self.find_binary("arping") if self.find_binary else tools.find_arping())
+        path = installed.find_arping(given) if given else (self.find_binary("arping") if self.find_binary else installed.find_arping())
         if not path:
             where = f"arping_path: {given} is not an executable file" if given else "no arping found in PATH, /usr/sbin or /sbin"
             raise LeaderVerifyError(f"{where}; install iputils-arping (or Thomas Habets' arping) or set arping_path")
         try:
-            flavor, version = tools.detect(path, self.runner)
+            flavor, version = installed.detect(path, self.runner)
         except ArpingError as exc:
             raise LeaderVerifyError(f"arping_path: {path}: {exc}") from None
         if wanted and flavor != wanted:
@@ -346,13 +346,13 @@ class LeaderVerify:
     def _ndisc6(self) -> tuple[str, str]:
         """(path, version) of the ndisc6 that probes IPv6 VIPs for the tool probers."""
         given = self.params.get("ndisc6_path")
-        path = tools.find_arping(given) if given else (
-            self.find_binary("ndisc6") if self.find_binary else tools.find_arping(name="ndisc6"))
+        path = installed.find_arping(given) if given else (
+            self.find_binary("ndisc6") if self.find_binary else installed.find_arping(name="ndisc6"))
         if not path:
             where = f"ndisc6_path: {given} is not an executable file" if given else "no ndisc6 found in PATH, /usr/sbin or /sbin"
             raise LeaderVerifyError(f"{where}; the IPv6 VIPs need it: install ndisc6 or set ndisc6_path")
         try:
-            version = tools.detect_ndisc6_version(path, self.runner)
+            version = installed.detect_ndisc6_version(path, self.runner)
         except ArpingError as exc:
             raise LeaderVerifyError(f"ndisc6_path: {path}: {exc}") from None
         return path, version
@@ -408,4 +408,4 @@ class LeaderVerify:
             return self.transports[name]
         if name == "raw":
             return lambda settings, path: RawTransport(clock=self.clock)
-        return lambda settings, path, ndisc6=None: tools.ToolTransport(name, path, settings, clock=self.clock, ndisc6_path=ndisc6)
+        return lambda settings, path, ndisc6=None: installed.ToolTransport(name, path, settings, clock=self.clock, ndisc6_path=ndisc6)

@@ -125,7 +125,7 @@ def probe(transport, addresses, settings: Settings, clock=time.monotonic, from_m
     ``count``-probe check. Without it, it is that normal check alone.
     """
     start = clock()
-    # A tool needs some time before it can be stopped cleanly (see tools.py).
+    # A tool needs some time before it can be stopped cleanly (see installed.py).
     min_time = getattr(transport, "min_probe_time", 0.0)
     watching = from_macs is not None
     slots = {

@@ -26,7 +26,7 @@ import os
 import typing as t
 
 from .redact import find_secrets, redact
-from .tools import FrrError, FrrTools, daemons_for
+from .commands import FrrError, FrrTools, daemons_for
 
 
 class FileOps(t.Protocol):

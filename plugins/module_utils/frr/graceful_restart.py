@@ -25,7 +25,7 @@ import time
 import typing as t
 
 from .state import neighbor_info
-from .tools import FrrError, FrrTools
+from .commands import FrrError, FrrTools
 
 
 def configured_mode(neighbors: dict) -> str | None:

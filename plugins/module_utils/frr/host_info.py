@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import typing as t
 
-from .tools import FrrTools
+from .commands import FrrTools
 
 Runner = t.Callable[[list[str]], tuple[int, str, str]]
 Reader = t.Callable[[str], "str | None"]

@@ -10,7 +10,7 @@ import time
 import typing as t
 
 from .state import compare, fib_nexthops, link_local_aliases, normalize_address, normalize_prefix, peer_state, route_state
-from .tools import FrrTools
+from .commands import FrrTools
 
 
 class BgpVerifier:

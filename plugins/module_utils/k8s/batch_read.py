@@ -16,14 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sClient, K8sError
-
-try:
-    from kubernetes.dynamic import DynamicClient
-    from kubernetes.dynamic.exceptions import ResourceNotFoundError
-except ImportError:  # HAS_KUBERNETES in client.py says so
-    DynamicClient = None
-    ResourceNotFoundError = LookupError
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sError
 
 READ_ARG_SPEC = {
     "key": {"type": "str", "required": True, "no_log": False},
@@ -78,40 +71,6 @@ def metadata_only(obj: dict) -> dict:
     if "type" in obj:
         out["type"] = obj["type"]
     return out
-
-
-class DynamicApi:
-    """The kubernetes library's dynamic client: discovery per group version, raw JSON answers."""
-
-    def __init__(self, client: K8sClient, dynamic=None) -> None:
-        self.client = client
-        self.dynamic = dynamic or client.request("discovering the API", DynamicClient, client.api_client)
-
-    def resource(self, read: Read):
-        """The API resource serving ``read``'s kind, or None when the server has none."""
-        try:
-            return self.client.request(f"{read.what}: discovery", self.dynamic.resources.get,
-                                       api_version=read.api_version, kind=read.kind)
-        except ResourceNotFoundError:
-            return None
-
-    def get(self, read: Read, resource, namespace: str | None, **query) -> dict:
-        response = self.client.request(read.what, resource.get, namespace=namespace, serialize=False, **query)
-        return self.client.parse_json(read.what, response)
-
-    def apply(self, what: str, resource, body: dict, namespace: str | None, field_manager: str,
-              force_conflicts: bool = False, dry_run: bool = False) -> dict:
-        """A server-side apply (``dryRun=All`` when ``dry_run``); the object as the API server returns it."""
-        response = self.client.request(what, self.dynamic.server_side_apply, resource, body=body, namespace=namespace,
-                                       field_manager=field_manager, force_conflicts=True if force_conflicts else None,
-                                       dry_run="All" if dry_run else None, serialize=False)
-        return self.client.parse_json(what, response)
-
-    def merge_patch(self, what: str, resource, name: str, body: dict, namespace: str | None = None) -> dict:
-        """A JSON merge patch (RFC 7386: ``None`` deletes a key); the object as the API server returns it."""
-        response = self.client.request(what, resource.patch, body=body, name=name, namespace=namespace,
-                                       content_type="application/merge-patch+json", serialize=False)
-        return self.client.parse_json(what, response)
 
 
 class BatchRead:

@@ -12,7 +12,8 @@ Raw JSON in and out, so ``maintenance.drain`` runs against a fake in unit tests.
 
 from __future__ import annotations
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, DynamicApi, Read
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, Read
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.dynamic_api import DynamicApi
 
 
 class PodApi:

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, DynamicApi, Read
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, Read
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.dynamic_api import DynamicApi
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sError
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.names import (
+from ansible_collections.baremetal.metallb.plugins.module_utils.model.names import (
     dns1123_subdomain,
     label_value,
     qualified_name,

@@ -11,7 +11,8 @@ not installed comes back as ``None`` ("unknown"), not as an empty list ("none").
 
 from __future__ import annotations
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, DynamicApi, Read
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, Read
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.dynamic_api import DynamicApi
 
 ANNOUNCEMENT_EVENTS = "involvedObject.kind=Service,reason=nodeAssigned"
 # key -> (apiVersion, kind)

@@ -32,8 +32,8 @@ import ipaddress
 import json
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster import EXCLUDE_LABEL, cluster_from_objects, dig
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.names import dns1123_subdomain, label_value, qualified_name
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.selectors import SelectorError, selector_matches
+from ansible_collections.baremetal.metallb.plugins.module_utils.model.names import dns1123_subdomain, label_value, qualified_name
+from ansible_collections.baremetal.metallb.plugins.module_utils.model.selectors import SelectorError, selector_matches
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.services import ServiceReport
 
 RECORD_ANNOTATION = "baremetal.metallb/maintenance"

@@ -24,8 +24,8 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.metallb_config i
 from ansible_collections.baremetal.metallb.plugins.module_utils.metallb_config.ownership import INSTANCE_KEY, MANAGED_BY, MANAGED_BY_KEY, owned, owner_labels
 from ansible_collections.baremetal.metallb.plugins.module_utils.pools.spans import HAS_NETADDR
 from ansible_collections.baremetal.metallb.plugins.module_utils.pools.validator import PoolValidator
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.names import dns1123_label, dns1123_subdomain, label_value, qualified_name
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.selectors import check_selector
+from ansible_collections.baremetal.metallb.plugins.module_utils.model.names import dns1123_label, dns1123_subdomain, label_value, qualified_name
+from ansible_collections.baremetal.metallb.plugins.module_utils.model.selectors import check_selector
 
 SECRET_SUFFIX = "-bgp-password"
 BGP_MODES = ("native", "frr", "frr-k8s")

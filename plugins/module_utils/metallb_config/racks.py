@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.names import (
+from ansible_collections.baremetal.metallb.plugins.module_utils.model.names import (
     dns1123_subdomain,
     label_value,
     qualified_name,

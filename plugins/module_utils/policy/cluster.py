@@ -20,10 +20,10 @@ import dataclasses
 import ipaddress
 import typing as t
 
-from . import names
-from .addresses import parse_address, parse_interface, parse_pool_entry
+from ..model import names
+from ..model.addresses import parse_address, parse_interface, parse_pool_entry
 from .argspec import CLUSTER_OPTIONS, fill_defaults
-from .selectors import any_selector_matches, check_selector
+from ..model.selectors import any_selector_matches, check_selector
 from .workloads import InputErrors, Pool, check_keys
 
 EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"

@@ -23,9 +23,9 @@ from ansible_collections.baremetal.metallb.plugins.module_utils.announcers.model
     excluded_from_lb,
 )
 
-from .addresses import parse_address
+from ..model.addresses import parse_address
 from .cluster import EXCLUDE_LABEL, Cluster, Node
-from .selectors import describe_selectors, selector_matches
+from ..model.selectors import describe_selectors, selector_matches
 from .workloads import Pool
 
 # Rule ids are part of the interface (fail_on takes them): never rename one.

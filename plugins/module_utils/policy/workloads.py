@@ -16,8 +16,8 @@ import dataclasses
 import re
 import typing as t
 
-from . import names
-from .addresses import Run, buggy_ipv4, parse_address, parse_pool_entry
+from ..model import names
+from ..model.addresses import Run, buggy_ipv4, parse_address, parse_pool_entry
 from .argspec import WORKLOAD_OPTIONS, fill_defaults
 
 SELECTOR_LABEL = "app.kubernetes.io/name"

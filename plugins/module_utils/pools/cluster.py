@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, DynamicApi, check_reads
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, check_reads
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.dynamic_api import DynamicApi
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.client import K8sClient, K8sError
 
 from .validator import PoolValidator, ValidationResult

@@ -34,10 +34,10 @@ import ipaddress
 import json
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.announcers.model import AD_KIND, MODES, announce
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.addresses import parse_address, parse_pool_entry
+from ansible_collections.baremetal.metallb.plugins.module_utils.model.addresses import parse_address, parse_pool_entry
 from ansible_collections.baremetal.metallb.plugins.module_utils.preflight import memberlist
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster import EXCLUDE_LABEL, cluster_from_objects, dig
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.selectors import describe_selectors
+from ansible_collections.baremetal.metallb.plugins.module_utils.model.selectors import describe_selectors
 
 # id -> what it is about (the documentation's list; severities are per finding)
 FINDINGS = {

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import base64
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, DynamicApi, Read
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.batch_read import BatchRead, Read
+from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.dynamic_api import DynamicApi
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.snapshot import METALLB_KINDS
 from ansible_collections.baremetal.metallb.plugins.module_utils.preflight.memberlist import SECRET_FILE, speaker_settings
 

@@ -18,7 +18,7 @@ import time
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.readiness import pending as pending_of_kind
 
 from .helm import FLAVOURS, helm_values
-from .inventory import deletion_order, summary
+from .contents import deletion_order, summary
 from .options import PREFIX, OptionsError, check_options
 from .transform import ManifestError, check_objects, transform
 

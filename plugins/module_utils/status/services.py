@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.announcers.model import MODES, announce_service, family
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.addresses import parse_address
+from ansible_collections.baremetal.metallb.plugins.module_utils.model.addresses import parse_address
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster import (
     Cluster,
     cluster_from_objects,

@@ -7,6 +7,9 @@ plain data out; the real thing runs in test_cluster_lifecycle.py."""
 from __future__ import annotations
 
 import base64
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -118,12 +121,13 @@ def test_env_missing_required_secret_key_is_an_error():
         S.resolve_env(pod(MANIFEST, [{**SPEAKER, "env": env}]), {**SPEAKER, "env": env}, lambda kind, name: None)
 
 
-def test_volumes_mounted_at_their_path_in_a_private_overlay(tmp_path):
+def test_volumes_mounted_at_their_path_in_a_private_overlay(tmp_path, request):
     """A missing mountPath (/etc/ml_secret_key) is made in an overlay of its nearest existing
     parent, decided inside the namespace (the node's mount namespace differs from the
     machine's), overlays before every bind (an overlay hides the mounts below it); a nested
     one is made inside the outer volume's own dir. Nothing is created on the machine."""
-    vol = tmp_path / "vol"
+    vol = Path(tempfile.mkdtemp(dir="/var/tmp"))  # outside /tmp, as the lab's volumes (/run)
+    request.addfinalizer(lambda: shutil.rmtree(vol))
     mounts = [("/etc/metallb-lab-test/memberlist", str(vol / "b"), True), ("/etc/metallb-lab-test", str(vol / "a"), True),
               ("/etc/ml_secret_key_lab_test", str(vol / "c"), True), ("/tmp", str(vol / "d"), False)]
     for dummy, d, ro in mounts:
@@ -147,3 +151,27 @@ def test_projection_follows_the_object(tmp_path):
     S.project_dir(tmp_path, {"tls.crt": b"A2"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nested", "tls.crt"]
     assert (tmp_path / "tls.crt").read_bytes() == b"A2" and (tmp_path / "tls.crt").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_cache_under_tmp_stays_visible_behind_the_private_tmp(tmp_path):
+    """METALLB_LAB_CACHE (or GOMODCACHE) under /tmp: every container gets a /tmp of its own, which
+    would hide the binaries it runs ("exec: not found"); the script binds the cache aside first
+    and puts it back inside the private /tmp. Run for real in a private mount namespace."""
+    assert str(tmp_path).startswith("/tmp/"), tmp_path
+    cache, private = tmp_path / "cache", Path(tempfile.mkdtemp(dir="/var/tmp"))
+    (private / "tmp").mkdir()
+    try:
+        (cache / "bin").mkdir(parents=True)
+        program = cache / "bin" / "hello"
+        program.write_text("#!/bin/sh\necho hello from $0; ls /tmp\n")
+        program.chmod(0o755)
+        (private / "tmp" / "only-in-private-tmp").touch()
+        mounts = [("/tmp", str(private / "tmp"), False), (str(cache), str(cache), True)]
+        script = fp.mount_script(mounts, str(private / "ov"))  # the lab's is under /run
+        out = subprocess.run(["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", str(program)],
+                             capture_output=True, text=True, timeout=30, check=False)
+        assert out.returncode == 0, (out.stderr, script)
+        assert out.stdout.splitlines()[0] == f"hello from {program}"
+        assert "only-in-private-tmp" in out.stdout.split(), out.stdout  # the container's own /tmp
+    finally:
+        shutil.rmtree(private)

@@ -11,7 +11,7 @@ import pytest
 
 from ansible.module_utils import _internal as module_utils_internal
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.service import WorkloadPolicy
+from ansible_collections.baremetal.metallb.plugins.module_utils.policy.workload_policy import WorkloadPolicy
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from kubernetes.client import ApiClient
 
 import ansible_collections
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.manifests import workload_manifests
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.service import WorkloadPolicy
+from ansible_collections.baremetal.metallb.plugins.module_utils.policy.workload_policy import WorkloadPolicy
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 ROLE = pathlib.Path(__file__).resolve().parents[4] / "roles" / "lb_workload"

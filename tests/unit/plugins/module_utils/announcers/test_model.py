@@ -10,7 +10,7 @@ import hashlib
 import pytest
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.announcers.model import REASONS, announce, announce_service, family, l2_leader
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.addresses import parse_address
+from ansible_collections.baremetal.metallb.plugins.module_utils.model.addresses import parse_address
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.cluster import cluster_from_objects
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.announcers.cluster_objects import (
     objects_from_case,

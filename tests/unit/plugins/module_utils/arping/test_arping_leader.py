@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.arping import leader, netinfo, prober, tools
+from ansible_collections.baremetal.metallb.plugins.module_utils.arping import installed, leader, netinfo, prober
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping.leader import LeaderVerify, LeaderVerifyError
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.arping.arping_sim import SimSegment, ip_runner
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
@@ -265,16 +265,16 @@ def test_ndisc6_missing_or_wrong_is_refused_before_probing(find, answers, error)
 
 def test_ndisc6_argv_and_what_it_cannot_probe():
     binding = netinfo.Binding("2001:db8:100::240", "eth0", 2, "02:00:c6:33:64:64", "2001:db8:100::100")
-    assert tools.command("ndisc6", "/usr/bin/ndisc6", binding, 1 / 3) == [
+    assert installed.command("ndisc6", "/usr/bin/ndisc6", binding, 1 / 3) == [
         "/usr/bin/ndisc6", "-m", "-n", "-r", "1", "-w", "333", "-s", "2001:db8:100::100", "2001:db8:100::240", "eth0",
     ]
-    only6 = tools.ToolTransport("ndisc6", "/usr/bin/ndisc6", prober.Settings())
+    only6 = installed.ToolTransport("ndisc6", "/usr/bin/ndisc6", prober.Settings())
     v4 = netinfo.Binding("198.51.100.200", "eth0", 2, "02:00:c6:33:64:64", "198.51.100.100")
     with pytest.raises(prober.ProbeTransportError, match="ndisc6 cannot probe IPv4 VIPs"):
         only6.open([v4])
-    both = tools.ToolTransport("iputils", "/usr/bin/arping", prober.Settings(), ndisc6_path="/usr/bin/ndisc6")
+    both = installed.ToolTransport("iputils", "/usr/bin/arping", prober.Settings(), ndisc6_path="/usr/bin/ndisc6")
     both.open([v4, binding])
-    assert both.name == "iputils+ndisc6" and both.min_probe_time == tools.MIN_PROBE_TIME["iputils"]
-    without = tools.ToolTransport("iputils", "/usr/bin/arping", prober.Settings())
+    assert both.name == "iputils+ndisc6" and both.min_probe_time == installed.MIN_PROBE_TIME["iputils"]
+    without = installed.ToolTransport("iputils", "/usr/bin/arping", prober.Settings())
     with pytest.raises(prober.ProbeTransportError, match="install ndisc6 or set ndisc6_path"):
         without.open([binding])

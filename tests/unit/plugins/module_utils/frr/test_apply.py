@@ -9,7 +9,7 @@ import json
 import pathlib
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.apply import ConfigApplier, failure_message
-from ansible_collections.baremetal.metallb.plugins.module_utils.frr.tools import FrrError, FrrTools
+from ansible_collections.baremetal.metallb.plugins.module_utils.frr.commands import FrrError, FrrTools
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 HERE = pathlib.Path(__file__).parent

@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.graceful_restart import (
     RollingReset, configured_mode, next_marker, plan, warning)
-from ansible_collections.baremetal.metallb.plugins.module_utils.frr.tools import FrrError, FrrTools
+from ansible_collections.baremetal.metallb.plugins.module_utils.frr.commands import FrrError, FrrTools
 from ansible_collections.baremetal.metallb.tests.unit.plugins.module_utils.frr.test_verify import Clock
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 

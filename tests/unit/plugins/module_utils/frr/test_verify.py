@@ -11,7 +11,7 @@ import pathlib
 import pytest
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.state import InputError
-from ansible_collections.baremetal.metallb.plugins.module_utils.frr.tools import FrrError, FrrTools
+from ansible_collections.baremetal.metallb.plugins.module_utils.frr.commands import FrrError, FrrTools
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.verify import BgpVerifier
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"

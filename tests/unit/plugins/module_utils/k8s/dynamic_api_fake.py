@@ -1,7 +1,7 @@
 # Copyright: baremetal.metallb contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A fake of DynamicApi (batch_read.py) for the unit tests: served kinds and stored objects as dicts."""
+"""A fake of DynamicApi (dynamic_api.py) for the unit tests: served kinds and stored objects as dicts."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.service import WorkloadPolicy
+from ansible_collections.baremetal.metallb.plugins.module_utils.policy.workload_policy import WorkloadPolicy
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import assert_matched, load_data, parametrize_cases
 
 CASES = load_data(__file__, "cases")

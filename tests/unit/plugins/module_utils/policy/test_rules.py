@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.policy.rules import RULES
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.service import WorkloadPolicy
+from ansible_collections.baremetal.metallb.plugins.module_utils.policy.workload_policy import WorkloadPolicy
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import assert_matched, is_subset, load_data, parametrize_cases
 
 CASES = load_data(__file__, "cases")

@@ -15,7 +15,7 @@ import copy
 import json
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping import leader, prober
-from ansible_collections.baremetal.metallb.plugins.module_utils.frr.tools import FrrTools
+from ansible_collections.baremetal.metallb.plugins.module_utils.frr.commands import FrrTools
 from ansible_collections.baremetal.metallb.plugins.module_utils.frr.verify import BgpVerifier
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.mermaid import flowchart
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.plan import verify_plan

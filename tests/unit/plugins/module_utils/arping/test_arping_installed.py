@@ -1,7 +1,7 @@
 # Copyright: baremetal.metallb contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""arping/tools.py: finding the tools, their argv, and ToolTransport running real processes
+"""arping/installed.py: finding the tools, their argv, and ToolTransport running real processes
 that replay the runs recorded on the lab (test_arping_parsers.yaml)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.arping import tools
+from ansible_collections.baremetal.metallb.plugins.module_utils.arping import installed
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping.parsers import HABETS, IPUTILS, NDISC6
 from ansible_collections.baremetal.metallb.plugins.module_utils.arping.prober import Finished, ProbeTransportError
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data
@@ -46,8 +46,8 @@ def _tool(tmp_path, case: dict) -> str:
     return str(path)
 
 
-def _transport(tmp_path, case: dict) -> tools.ToolTransport:
-    transport = tools.ToolTransport(case["tool"], _tool(tmp_path, case), SimpleNamespace(timeout=1.0, count=1))
+def _transport(tmp_path, case: dict) -> installed.ToolTransport:
+    transport = installed.ToolTransport(case["tool"], _tool(tmp_path, case), SimpleNamespace(timeout=1.0, count=1))
     transport.open([BINDING])
     return transport
 
@@ -121,19 +121,19 @@ def test_a_tool_error_names_the_command(tmp_path):
 
 
 def test_a_tool_that_cannot_run_is_named(tmp_path):
-    transport = tools.ToolTransport(IPUTILS, str(tmp_path / "missing-arping"), SimpleNamespace(timeout=1.0, count=1))
+    transport = installed.ToolTransport(IPUTILS, str(tmp_path / "missing-arping"), SimpleNamespace(timeout=1.0, count=1))
     transport.open([BINDING])
     with pytest.raises(ProbeTransportError, match="cannot run .*missing-arping"):
         transport.start_probe(VIP)
 
 
 def test_ipv6_needs_ndisc6():
-    transport = tools.ToolTransport(IPUTILS, "/usr/bin/arping", SimpleNamespace(timeout=1.0, count=1))
+    transport = installed.ToolTransport(IPUTILS, "/usr/bin/arping", SimpleNamespace(timeout=1.0, count=1))
     with pytest.raises(ProbeTransportError, match="2001:db8::10: iputils cannot probe IPv6 VIPs; install ndisc6 or set ndisc6_path"):
         transport.open([SimpleNamespace(**dict(BINDING.__dict__, address="2001:db8::10"))])
-    both = tools.ToolTransport(HABETS, "/usr/sbin/arping", SimpleNamespace(timeout=1.0, count=1), ndisc6_path="/usr/bin/ndisc6")
+    both = installed.ToolTransport(HABETS, "/usr/sbin/arping", SimpleNamespace(timeout=1.0, count=1), ndisc6_path="/usr/bin/ndisc6")
     both.open([BINDING, SimpleNamespace(**dict(BINDING.__dict__, address="2001:db8::10"))])
-    assert both.name == "habets+ndisc6" and both.min_probe_time == tools.MIN_PROBE_TIME[HABETS]
+    assert both.name == "habets+ndisc6" and both.min_probe_time == installed.MIN_PROBE_TIME[HABETS]
 
 
 @pytest.mark.parametrize("flavor, wait, argv", [
@@ -144,12 +144,12 @@ def test_ipv6_needs_ndisc6():
     (NDISC6, 0.25, ["/bin/arping", "-m", "-n", "-r", "1", "-w", "250", "-s", "198.51.100.100", VIP, "eth0"]),
 ])
 def test_command(flavor, wait, argv):
-    assert tools.command(flavor, "/bin/arping", BINDING, wait) == argv
+    assert installed.command(flavor, "/bin/arping", BINDING, wait) == argv
 
 
 def test_command_of_an_unknown_flavor():
     with pytest.raises(ValueError, match="unknown arping flavor 'busybox'"):
-        tools.command("busybox", "/bin/arping", BINDING, 1.0)
+        installed.command("busybox", "/bin/arping", BINDING, 1.0)
 
 
 def test_find_arping(tmp_path, monkeypatch):
@@ -159,15 +159,15 @@ def test_find_arping(tmp_path, monkeypatch):
     found.chmod(0o755)
     plain = tmp_path / "plain"
     plain.write_text("")
-    monkeypatch.setattr(tools, "SEARCH_DIRS", ())
+    monkeypatch.setattr(installed, "SEARCH_DIRS", ())
     monkeypatch.setenv("PATH", f"{tmp_path / 'empty'}:{found.parent}")
-    assert tools.find_arping() == str(found)
-    assert tools.find_arping(name="ndisc6") is None
-    assert tools.find_arping(str(found)) == str(found)
-    assert tools.find_arping(str(plain)) is None  # not executable
-    monkeypatch.setattr(tools, "SEARCH_DIRS", (str(found.parent),))
+    assert installed.find_arping() == str(found)
+    assert installed.find_arping(name="ndisc6") is None
+    assert installed.find_arping(str(found)) == str(found)
+    assert installed.find_arping(str(plain)) is None  # not executable
+    monkeypatch.setattr(installed, "SEARCH_DIRS", (str(found.parent),))
     monkeypatch.setenv("PATH", "")
-    assert tools.find_arping() == str(found)
+    assert installed.find_arping() == str(found)
 
 
 @pytest.mark.parametrize("run_id, flavor", [("iputils_version", IPUTILS), ("habets_version", HABETS)])
@@ -178,5 +178,5 @@ def test_detect_asks_the_tool_for_its_version(run_id, flavor):
         calls.append(argv)
         return case["rc"], case["stdout"], case["stderr"]
 
-    assert tools.detect("/usr/sbin/arping", run)[0] == flavor
+    assert installed.detect("/usr/sbin/arping", run)[0] == flavor
     assert calls == [["/usr/sbin/arping", "-V"]]

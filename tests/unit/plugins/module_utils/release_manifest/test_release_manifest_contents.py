@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.k8s.readiness import pending
-from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.inventory import deletion_order, summary
+from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.contents import deletion_order, summary
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest.transform import transform
 from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 

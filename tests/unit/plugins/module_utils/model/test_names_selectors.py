@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy import names
-from ansible_collections.baremetal.metallb.plugins.module_utils.policy.selectors import (
+from ansible_collections.baremetal.metallb.plugins.module_utils.model import names
+from ansible_collections.baremetal.metallb.plugins.module_utils.model.selectors import (
     any_selector_matches,
     check_selector,
     describe_selectors,
