@@ -112,10 +112,14 @@ def nodes_in_mode(c: dict, graceful_restart: bool) -> dict:
     frr-k8s renders from enableGracefulRestart) with its session Established; the router's count of
     established connections per node then."""
     want = "Restart" if graceful_restart else "Helper"
+
+    def in_mode(node: str) -> bool | None:
+        m = gr_modes(c, node)
+        return m[node].get("localGrMode", "").startswith(want) and m["router"]["state"] == "Established" or None
+
     for node in NODE_ADDR:
         wait(f"{node}'s FRR in {want} mode toward the router, its session Established",
-             lambda n=node: (lambda m: m[n].get("localGrMode", "").startswith(want)
-                             and m["router"]["state"] == "Established" or None)(gr_modes(c, n)), 60, 0.5)
+             lambda n=node: in_mode(n), 60, 0.5)
     return {node: gr_modes(c, node)["router"]["established"] for node in NODE_ADDR}
 
 

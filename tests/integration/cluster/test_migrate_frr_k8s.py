@@ -106,7 +106,8 @@ def test_native_to_frr_k8s_by_site_yml(native, tmp_path):
           f"routes back {settled:.1f} s after its start", flush=True)
     for name, m in sorted(measured.items()):
         print(f"[interruption] {name}: {m['failed']} of {m['new']} new connections failed, longest time without "
-              f"an answer {m['longest_gap']} s (from {m['gap_window'][0]} s to {m['gap_window'][1]} s after site.yml's start), {m['held_broken']} of {m['held']} held connections broken", flush=True)
+              f"an answer {m['longest_gap']} s (from {m['gap_window'][0]} s to {m['gap_window'][1]} s after site.yml's "
+              f"start), {m['held_broken']} of {m['held']} held connections broken", flush=True)
     assert run.rc == 0, run.stdout[-5000:]
     # metallb_install saw the switch and brought frr-k8s up before the speakers
     assert "BGP mode native -> frr-k8s: frr-k8s first" in run.stdout, run.stdout[-5000:]
