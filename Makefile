@@ -30,7 +30,7 @@ export ANSIBLE_NOCOLOR := $(if $(CI),1,)
 export PYTHONDONTWRITEBYTECODE := 1
 export VIRTUAL_ENV := $(abspath $(VENV))
 
-COLLECTION_SOURCES := galaxy.yml meta/runtime.yml $(shell git ls-files --cached --others --exclude-standard -- plugins roles playbooks meta tests/unit tests/sanity tests/config.yml changelogs docs README.md 2>/dev/null)
+COLLECTION_SOURCES := galaxy.yml meta/runtime.yml $(shell git ls-files --cached --others --exclude-standard -- plugins roles playbooks meta tests changelogs docs README.md 2>/dev/null)
 
 .PHONY: help
 help:
