@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.baremetal.metallb.plugins.module_utils.metallb_config.builder import ConfigBuilder
 from ansible_collections.baremetal.metallb.plugins.module_utils.metallb_config.racks import RackError, rack_peering
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import import_plugin, load_data, parametrize_cases
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 DATA = load_data(__file__)
 
@@ -47,10 +47,3 @@ def test_the_peers_pass_metallb_configs_own_checks():
 def test_wrong_types_are_named(peer, racks):
     with pytest.raises(RackError, match="metallb_bgp_peer|metallb_racks"):
         rack_peering(peer, racks, DATA["label"])
-
-
-def test_the_filter_names_itself():
-    plugin = import_plugin("filter.metallb_rack_peering")
-    with pytest.raises(plugin.AnsibleFilterError, match="^metallb_rack_peering: metallb_racks"):
-        plugin.metallb_rack_peering({}, {"rack1": {}}, DATA["label"])
-    assert plugin.FilterModule().filters()["metallb_rack_peering"] is plugin.metallb_rack_peering

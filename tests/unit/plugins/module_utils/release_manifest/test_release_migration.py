@@ -6,11 +6,8 @@ first), and the router features refused in the switching run. Cases in test_rele
 
 from __future__ import annotations
 
-import pytest
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.baremetal.metallb.plugins.module_utils.release_manifest import migration
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import import_plugin, load_data, parametrize_cases
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 DATA = load_data(__file__)
 
@@ -55,19 +52,3 @@ def test_plan(case):
 @parametrize_cases(DATA["router_problems"])
 def test_router_problems(case):
     words_match(migration.router_problems(*case["args"]), case["problems"])
-
-
-def test_filters_wire_the_plan_and_the_router_refusal():
-    """The filters site.yml and metallb_install use: the speaker read goes in as a list, bad input is refused."""
-    plan_filter = import_plugin("filter.metallb_migration").FilterModule().filters()["metallb_migration"]
-    router = import_plugin("filter.metallb_migration_router_problems").FilterModule().filters()[
-        "metallb_migration_router_problems"]
-    native, release = objects({"DaemonSet/speaker": ""}), objects({"DaemonSet/speaker": "frr-k8s",
-                                                                   "DaemonSet/frr-k8s-daemon": ""})
-    assert names(plan_filter(native, release)["first"]) == ["DaemonSet/frr-k8s-daemon"]
-    words_match(router(native, "frr-k8s", "true"), [["bgp_router_bfd", "native"]])
-    assert router([], "frr-k8s", True, True) == []
-    with pytest.raises(AnsibleFilterError, match="as lists"):
-        plan_filter({"kind": "DaemonSet"}, release)
-    with pytest.raises(AnsibleFilterError, match="as a list"):
-        router(None, "frr-k8s")

@@ -12,7 +12,7 @@ import copy
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.plan import router_results, verify_plan
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.report import merge_checks, render_markdown
 from ansible_collections.baremetal.metallb.plugins.module_utils.status.wire import Nodes
-from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import import_plugin, load_data, parametrize_cases
+from ansible_collections.baremetal.metallb.tests.unit.plugins.uthelper import load_data, parametrize_cases
 
 DATA = load_data(__file__)
 INVENTORY = DATA["inventory"]
@@ -65,25 +65,6 @@ def test_case(case):
         assert text not in said and text not in report.split("```mermaid", maxsplit=1)[0], f"{text!r} is said:\n{report}"
     if "notes" in case:
         assert notes == case["notes"]
-
-
-def test_one_router_keeps_its_single_result_shape():
-    """A single router (the first layout): no neighbor group, every next hop expected, and the report filter still
-    takes a plain (not looped) bgp_verify result."""
-    services = [_service({})]
-    inventory = {"k8s_nodes": ["node1", "node2"], "routers": ["router"]}
-    plan = verify_plan(services, INVENTORY["hostvars"], inventory)
-    assert plan["router"] == "router" and plan["check_bgp"]
-    assert plan["routers"] == [{"host": "router", "nodes": None, "bgp_prefixes": plan["bgp_prefixes"],
-                                "bgp_peers": ["198.51.100.11", "198.51.100.12"]}]
-    assert router_results({"prefixes": {}}, plan, []) is None
-    plugin = import_plugin("filter.lb_verify_report")
-    single = {"prefixes": {"203.0.113.10/32": {"present": True, "installed": True, "protocol": "bgp",
-                                               "nexthops": ["198.51.100.11", "198.51.100.12"]}}, "peers": {}}
-    result = plugin.lb_verify_report(services, bgp=single, plan=plan)
-    assert result["ok"], result["problems"]
-    looped = plugin.lb_verify_report(services, bgp={"results": [dict(single, item=plan["routers"][0])]}, plan=plan)
-    assert looped["ok"] and "  - router: BGP route for 203.0.113.10: via 198.51.100.11 (node1)" in looped["markdown"]
 
 
 def test_no_bgp_vip_no_router_check():
