@@ -192,10 +192,12 @@ def test_advertisement_removed_route_withdrawn(frr_k8s):
     vip = SEEN["vip"]
     t = time.monotonic()
     co.delete_namespaced_custom_object(GRP, "v1beta1", MLNS, "bgpadvertisements", "frrk8s")
-    wait(f"{vip} gone from the router", lambda: router_route(lab, vip) == [] or None, 30, 0.1)
+    # zebra's RIB first, the kernel's FIB a moment later: wait for both (CI once saw the FIB lag)
+    wait(f"{vip} gone from the router (RIB and kernel)",
+         lambda: (router_route(lab, vip) == [] and lab.kernel_nexthops("router", vip) == []) or None, 30, 0.1)
     took = time.monotonic() - t
     print(f"\n[time] BGPAdvertisement deleted -> {vip} withdrawn from the router after {took:.1f} s")
-    assert lab.kernel_nexthops("router", vip) == []
+    assert router_route(lab, vip) == [] and lab.kernel_nexthops("router", vip) == []
     # the sessions stay up: only the announcement went
     assert set(router_sessions(lab).values()) == {"Established"}
 
